@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// dockercoins up [options] | rng | hasher | worker | webui — see `dockercoins --help`.
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createHasher } from './hasher/app.js';
+import { RedisLedger } from './ledger/redis.js';
+import type { HttpService } from './platform/http-service.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { exitOnSignals } from './platform/shutdown.js';
+import { VERSION } from './platform/version.js';
+import { createRng } from './rng/app.js';
+import { parseUpArgs, up, UsageError } from './up.js';
+import { createWebui } from './webui/app.js';
+import { startWorkers } from './worker/run.js';
+
+const USAGE = `DockerCoins ${VERSION}
+
+usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--turbo] [--redis URL]
+       dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
+
+up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT (8001), hasher on HASHER_PORT (8002),
+    workers, and an in-memory ledger unless --redis or REDIS_URL is given. --turbo sets every delay to 0.
+See README.md for every environment variable.`;
+
+async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config, logger: Logger): Promise<void> {
+  const redis = () => new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger });
+  const innerDeadline = Math.max(500, config.shutdownTimeoutMs - config.drainMs - 500);
+
+  if (kind === 'worker') {
+    const ledger = redis();
+    const run = await startWorkers({ config, ledger, names: ['worker'], logger: () => logger, adminLogger: logger, adminPort: config.metricsPort || undefined });
+    logger.info(`worker started: rng ${config.rngUrls.join(',')} · hasher ${config.hasherUrls.join(',')} · ledger ${ledger.where}` + (config.metricsPort ? ` · admin on port ${config.metricsPort}` : ''));
+    exitOnSignals(logger, config.shutdownTimeoutMs, async () => {
+      await run.stop();
+      await ledger.close();
+      const w = run.workers[0]!;
+      logger.info(`stopped: ${w.units} units done, ${w.flushed} flushed` + (w.unflushed ? `, ${w.unflushed} NOT flushed (ledger unreachable)` : ''));
+    });
+    return;
+  }
+
+  const ledger = kind === 'webui' ? redis() : undefined;
+  const replica = config.hostname;
+  const service: HttpService =
+    kind === 'rng' ? await createRng({ config, logger, replica }) : kind === 'hasher' ? await createHasher({ config, logger, replica }) : await createWebui({ config, logger, replica, ledger: ledger! });
+  await service.listen(config.port, config.host);
+  exitOnSignals(logger, config.shutdownTimeoutMs, async () => {
+    await service.close(config.drainMs, innerDeadline);
+    await ledger?.close();
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') return void console.log(VERSION);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') return void console.log(USAGE);
+  try {
+    if (command === 'up') return await up(parseUpArgs(rest));
+    if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
+      if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);
+      const config = loadConfig();
+      const logger = createLogger({ service: command, level: config.logLevel, format: config.logFormat, hostname: config.hostname });
+      return await serve(command, config, logger);
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`dockercoins: bad configuration: ${err.message}`);
+      process.exit(2);
+    }
+    if (err instanceof UsageError) {
+      console.error(`dockercoins: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const e = err as NodeJS.ErrnoException;
+    console.error(`dockercoins: cannot start: ${e.code === 'EADDRINUSE' ? `port already in use (${e.message})` : e.message}`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,75 @@
+// Fault injection for chaos lessons: extra latency, an error rate, hung requests, failed readiness.
+// Set by FAULT_* variables at start, changed at runtime on /admin/faults. Probes and /metrics never see it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bool, ConfigError, fraction, type FaultSettings } from '../config.js';
+
+export const NO_FAULTS: FaultSettings = { latencyMs: 0, errorRate: 0, hangRate: 0, unready: false };
+
+export class Faults {
+  settings: FaultSettings;
+
+  constructor(initial: FaultSettings = NO_FAULTS) {
+    this.settings = { ...initial };
+  }
+
+  get affectsRequests(): boolean {
+    const s = this.settings;
+    return s.latencyMs > 0 || s.errorRate > 0 || s.hangRate > 0;
+  }
+
+  /** Applies the request faults; returns false when it has answered (or dropped) the request itself. */
+  async apply(reply: FastifyReply, stop: AbortSignal): Promise<boolean> {
+    const { latencyMs, errorRate, hangRate } = this.settings;
+    if (hangRate > 0 && Math.random() < hangRate) {
+      // Hang: hold the request until the client gives up or the service stops, then drop the connection.
+      await new Promise<void>((resolve) => {
+        reply.raw.once('close', resolve);
+        stop.addEventListener('abort', () => resolve(), { once: true });
+      });
+      reply.raw.destroy();
+      return false;
+    }
+    if (latencyMs > 0) await sleep(latencyMs).catch(() => undefined);
+    if (errorRate > 0 && Math.random() < errorRate) {
+      await reply.code(500).type('text/plain; charset=utf-8').send(`injected fault (error rate ${errorRate})\n`);
+      return false;
+    }
+    return true;
+  }
+}
+
+const FIELDS: Record<string, (v: string) => Partial<FaultSettings>> = {
+  latency_ms: (v) => {
+    if (!/^\d{1,6}$/.test(v)) throw new ConfigError('latency_ms', `expected milliseconds 0-999999, got ${JSON.stringify(v)}`);
+    return { latencyMs: Number(v) };
+  },
+  error_rate: (v) => ({ errorRate: fraction(v, 'error_rate', 0) }),
+  hang_rate: (v) => ({ hangRate: fraction(v, 'hang_rate', 0) }),
+  unready: (v) => ({ unready: bool(v, 'unready', false) }),
+};
+
+/** GET shows, POST ?latency_ms=&error_rate=&hang_rate=&unready= changes, DELETE clears. */
+export function registerFaultAdmin(app: FastifyInstance, faults: Faults): void {
+  app.get('/admin/faults', async () => faults.settings);
+  app.delete('/admin/faults', async () => {
+    faults.settings = { ...NO_FAULTS };
+    return faults.settings;
+  });
+  app.post('/admin/faults', async (req: FastifyRequest<{ Querystring: Record<string, string> }>, reply) => {
+    const query = req.query;
+    const next = { ...faults.settings };
+    const unknown = Object.keys(query).filter((k) => !(k in FIELDS));
+    if (unknown.length > 0) {
+      return reply.code(400).type('text/plain; charset=utf-8').send(`unknown fault setting(s): ${unknown.join(', ')}; known: ${Object.keys(FIELDS).join(', ')}\n`);
+    }
+    try {
+      for (const [key, value] of Object.entries(query)) Object.assign(next, FIELDS[key]!(String(value)));
+    } catch (err) {
+      return reply.code(400).type('text/plain; charset=utf-8').send(`${(err as Error).message}\n`);
+    }
+    faults.settings = next;
+    req.log.warn({ faults: next }, `fault injection set: ${JSON.stringify(next)}`);
+    return next;
+  });
+}

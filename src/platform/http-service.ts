@@ -1,0 +1,169 @@
+// The one way every DockerCoins HTTP service is built. The request path, in order:
+//   onRequest: identity headers → fault injection (never on probes)   →   route handler
+//   onResponse: metrics → access log.   Errors: one plain-text line saying what was wrong.
+// Build and listen are split so tests drive a service with inject() or on a real port.
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type HTTPMethods } from 'fastify';
+import type { Config } from '../config.js';
+import { Faults, registerFaultAdmin } from './faults.js';
+import { registerHealth, type Check } from './health.js';
+import type { Logger } from './logger.js';
+import { createRegistry, httpMetrics, METRICS_CONTENT_TYPE, renderMetrics, type Registry } from './metrics.js';
+import { VERSION } from './version.js';
+
+export const TEXT = 'text/plain; charset=utf-8';
+const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics', '/admin/faults']);
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+/** A client must have sent its whole request within this time (slow-loris protection). */
+const REQUEST_RECEIVE_TIMEOUT_MS = 10_000;
+
+export interface HttpServiceOptions {
+  service: string;
+  /** Who answers: the hostname in a container, `rng.2` under `up`. */
+  replica: string;
+  config: Config;
+  logger: Logger;
+  bodyLimit?: number;
+  /** Serve this registry's metrics (the worker's) instead of a new one. */
+  registry?: Registry;
+  ready?: Check;
+  live?: Check;
+  /** A clearer message for a framework error (e.g. the body limit), or undefined to keep the default. */
+  describeError?: (err: FastifyError) => string | undefined;
+}
+
+export interface HttpService {
+  readonly app: FastifyInstance;
+  readonly registry: Registry;
+  readonly faults: Faults;
+  /** Aborted as soon as shutdown starts. */
+  readonly stopping: AbortSignal;
+  readonly draining: boolean;
+  listen(port: number, host: string): Promise<number>;
+  close(drainMs: number, deadlineMs: number): Promise<void>;
+}
+
+export async function createHttpService(
+  opts: HttpServiceOptions,
+  routes: (app: FastifyInstance, service: HttpService) => void | Promise<void>,
+): Promise<HttpService> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    // Our own onResponse hook writes one access line per request (with the replica); fastify's are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    routerOptions: { maxParamLength: 2048 },
+    requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.server.headersTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
+
+  const registry = opts.registry ?? createRegistry(opts.service, opts.replica);
+  const metrics = httpMetrics(registry);
+  const faults = new Faults(opts.config.faults);
+  const stop = new AbortController();
+  let draining = false;
+
+  const service: HttpService = {
+    app,
+    registry,
+    faults,
+    stopping: stop.signal,
+    get draining() {
+      return draining;
+    },
+    async listen(port, host) {
+      try {
+        await app.listen({ port, host });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // `::` (dual stack) is the default; fall back to IPv4 where the kernel has no IPv6.
+        if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+        await app.listen({ port, host: '0.0.0.0' });
+      }
+      return (app.server.address() as AddressInfo).port;
+    },
+    async close(drainMs, deadlineMs) {
+      if (stop.signal.aborted) return;
+      draining = true;
+      stop.abort();
+      if (drainMs > 0) {
+        opts.logger.info(`draining for ${drainMs} ms (readiness now fails)`);
+        await sleep(drainMs);
+      }
+      const deadline = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+      }
+    },
+  };
+
+  const seen = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const set = seen.get(route.url) ?? new Set<string>();
+    for (const m of methods) set.add(m);
+    seen.set(route.url, set);
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-served-by', opts.replica);
+    reply.header('x-dockercoins-version', VERSION);
+    if (!faults.affectsRequests || OPERATIONAL.has(req.routeOptions.url ?? '')) return;
+    if (!(await faults.apply(reply, stop.signal))) return reply;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const labels = { method: req.method, route, status: String(reply.statusCode) };
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, seconds);
+    const path = req.url.length > 200 ? `${req.url.slice(0, 200)}…` : req.url;
+    const line = { method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, replica: opts.replica };
+    const msg = `${req.method} ${path} ${reply.statusCode} ${line.ms.toFixed(1)}ms`;
+    if (OPERATIONAL.has(route)) req.log.debug(line, msg);
+    else req.log.info(line, msg);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).type(TEXT).send(`${opts.service}: no route for ${req.method} ${truncate(req.url)}\n`);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, `${req.method} ${truncate(req.url)} failed: ${err.message}`);
+    const message = opts.describeError?.(err) ?? (status >= 500 ? 'internal error' : err.message);
+    void reply.code(status).type(TEXT).send(`${opts.service}: ${message}\n`);
+  });
+
+  registerHealth(app, { faults, isDraining: () => draining, ready: opts.ready, live: opts.live });
+  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(registry)));
+  if (opts.config.adminRoutes) registerFaultAdmin(app, faults);
+
+  await routes(app, service);
+  await app.after();
+
+  // Wrong method on a known path: 405 with Allow, instead of the router's 404.
+  for (const [url, methods] of seen) {
+    const missing = METHODS.filter((m) => !methods.has(m));
+    if (missing.length === 0) continue;
+    const allow = [...methods].join(', ');
+    app.route({
+      method: missing,
+      url,
+      handler: async (req, reply) =>
+        reply.code(405).header('allow', allow).type(TEXT).send(`${opts.service}: ${req.method} not allowed on ${url}; use ${allow}\n`),
+    });
+  }
+  await app.ready();
+  return service;
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}

@@ -1,0 +1,72 @@
+// Logging: pino everywhere. LOG_FORMAT=json writes pino's JSON lines; LOG_FORMAT=pretty (default) writes one
+// human line per event, prefixed with the service name, like `docker-compose logs` shows the original.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogFormat, LogLevel } from '../config.js';
+
+export type { Logger };
+
+const LABELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+let prefixWidth = 6;
+/** Align the `service |` prefixes of all services sharing one stdout (the all-in-one `up`). */
+export function setPrefixWidth(width: number): void {
+  prefixWidth = Math.max(prefixWidth, width);
+}
+
+interface LogLine {
+  time: number;
+  level: number;
+  svc?: string;
+  msg?: string;
+  err?: { message?: string };
+}
+
+export function formatPretty(line: string): string {
+  let o: LogLine;
+  try {
+    o = JSON.parse(line) as LogLine;
+  } catch {
+    return line.endsWith('\n') ? line : `${line}\n`;
+  }
+  const time = new Date(o.time).toISOString().slice(11, 23);
+  const level = (LABELS[o.level] ?? String(o.level)).padEnd(5);
+  const err = o.err?.message && !o.msg?.includes(o.err.message) ? `: ${o.err.message}` : '';
+  return `${(o.svc ?? '').padEnd(prefixWidth)} | ${time} ${level} ${o.msg ?? ''}${err}\n`;
+}
+
+function prettyStream(out: NodeJS.WritableStream): DestinationStream {
+  return { write: (line: string) => void out.write(formatPretty(line)) };
+}
+
+export function createLogger(opts: {
+  service: string;
+  level: LogLevel;
+  format: LogFormat;
+  hostname: string;
+  out?: NodeJS.WritableStream;
+}): Logger {
+  const out = opts.out ?? process.stdout;
+  const stream = opts.format === 'pretty' ? prettyStream(out) : out === process.stdout ? pino.destination({ fd: 1, sync: true }) : (out as DestinationStream);
+  return pino(
+    {
+      level: opts.level,
+      base: { svc: opts.service, host: opts.hostname },
+      // Secrets never reach a log line, whatever a caller passes.
+      redact: { paths: ['password', '*.password', 'redisUrl', '*.redisUrl', 'headers.authorization'], censor: '[redacted]' },
+      ...(opts.format === 'json' ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
+    },
+    stream,
+  );
+}
+
+/** A URL fit for a log line: credentials replaced. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    if (u.username && u.password === '') u.username = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -1,0 +1,118 @@
+// rng: GET /<n> answers n random bytes after RNG_DELAY_MS. At most RNG_CONCURRENCY requests are inside
+// delay+generate at once; the others wait in FIFO order. That queue is the bottleneck the workshop finds.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply } from 'fastify';
+import type { Config } from '../config.js';
+import { createHttpService, TEXT, type HttpService } from '../platform/http-service.js';
+import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
+import type { Logger } from '../platform/logger.js';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../platform/metrics.js';
+
+const DIGITS = /^\d+$/;
+
+export interface RngOptions {
+  config: Config;
+  logger: Logger;
+  replica: string;
+}
+
+function rngMetrics(registry: Registry, limiter: FifoLimiter, concurrency: number) {
+  new Gauge({
+    name: 'dockercoins_rng_queue_depth',
+    help: 'Requests waiting for a slot (the bottleneck, made visible)',
+    registers: [registry],
+    collect() {
+      this.set(limiter.depth);
+    },
+  });
+  new Gauge({
+    name: 'dockercoins_rng_in_flight',
+    help: 'Requests inside delay + generate right now',
+    registers: [registry],
+    collect() {
+      this.set(limiter.inFlight);
+    },
+  });
+  new Gauge({ name: 'dockercoins_rng_concurrency_limit', help: 'RNG_CONCURRENCY (0 = unlimited)', registers: [registry] }).set(concurrency);
+  return {
+    wait: new Histogram({ name: 'dockercoins_rng_queue_wait_seconds', help: 'Time a request waited for a slot', buckets: LATENCY_BUCKETS, registers: [registry] }),
+    bytes: new Counter({ name: 'dockercoins_rng_bytes_total', help: 'Random bytes served', registers: [registry] }),
+    rejected: new Counter({ name: 'dockercoins_rng_rejected_total', help: 'Requests refused because the queue was full (RNG_QUEUE_LIMIT)', registers: [registry] }),
+    abandoned: new Counter({ name: 'dockercoins_rng_abandoned_total', help: 'Requests whose client left before they were served', registers: [registry] }),
+  };
+}
+
+export async function createRng({ config, logger, replica }: RngOptions): Promise<HttpService> {
+  const limiter = new FifoLimiter(config.rngConcurrency, config.rngQueueLimit);
+  const delay = config.rngDelayMs;
+  let metrics!: ReturnType<typeof rngMetrics>;
+
+  /** One unit of rng work through the queue; null when the client left first. */
+  async function generate(n: number, reply?: FastifyReply): Promise<Buffer | null> {
+    if (config.rngConcurrency === 0 && delay === 0) return randomBytes(n);
+    const abandon = new AbortController();
+    const onClose = () => {
+      if (!reply?.raw.writableEnded) abandon.abort();
+    };
+    reply?.raw.once('close', onClose);
+    const queuedAt = performance.now();
+    let release: (() => void) | undefined;
+    try {
+      release = await limiter.acquire(abandon.signal);
+      metrics.wait.observe((performance.now() - queuedAt) / 1000);
+      if (delay > 0) await sleep(delay, undefined, { signal: abandon.signal });
+      return randomBytes(n);
+    } catch (err) {
+      if (err instanceof AbortedError || abandon.signal.aborted) {
+        metrics.abandoned.inc();
+        return null;
+      }
+      throw err;
+    } finally {
+      release?.();
+      reply?.raw.off('close', onClose);
+    }
+  }
+
+  return createHttpService(
+    {
+      service: 'rng',
+      replica,
+      config,
+      logger,
+      bodyLimit: 1,
+      // The naive liveness probe the slides warn about: it waits in the same queue as real work.
+      live: config.livenessMode === 'naive' ? async () => ((await generate(1)) ? null : 'abandoned') : undefined,
+    },
+    (app, service) => {
+      metrics = rngMetrics(service.registry, limiter, config.rngConcurrency);
+      const max = config.rngMaxBytes;
+
+      app.get('/', async (_req, reply) => reply.type(TEXT).send(`RNG running on ${config.hostname}\n`));
+
+      app.get<{ Params: { n: string } }>('/:n', async (req, reply) => {
+        const raw = req.params.n;
+        if (!DIGITS.test(raw)) {
+          return reply.code(404).type(TEXT).send(`rng: ${JSON.stringify(raw.slice(0, 64))} is not a byte count; ask for GET /<n> with n in decimal digits, e.g. GET /32\n`);
+        }
+        const n = raw.length > 15 ? Infinity : Number(raw);
+        if (n > max) {
+          return reply.code(413).type(TEXT).send(`rng: ${raw.length > 20 ? `${raw.slice(0, 20)}…` : raw} bytes is more than RNG_MAX_BYTES (${max})\n`);
+        }
+        reply.header('x-rng-queue-depth', String(limiter.depth));
+        let bytes: Buffer | null;
+        try {
+          bytes = await generate(n, reply);
+        } catch (err) {
+          if (!(err instanceof QueueFullError)) throw err;
+          metrics.rejected.inc();
+          return reply.code(503).header('retry-after', '1').type(TEXT).send(`rng: ${err.message}; RNG_QUEUE_LIMIT is ${config.rngQueueLimit}\n`);
+        }
+        if (!bytes) return reply.code(499).send();
+        metrics.bytes.inc(n);
+        return reply.type('application/octet-stream').send(bytes);
+      });
+    },
+  );
+}

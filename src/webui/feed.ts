@@ -1,0 +1,221 @@
+// The live feed: every tick the webui reads the ledger (totals, recent coins, worker stats), computes one
+// Snapshot, keeps a history, and pushes it to every browser over Server-Sent Events (GET /events).
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../platform/logger.js';
+import { TEXT } from '../platform/http-service.js';
+import type { Phase } from '../worker/metrics.js';
+import type { WorkerSnapshot } from '../worker/worker.js';
+import type { Point, Snapshot, UpstreamView } from './snapshot.js';
+import { slope } from './speed.js';
+
+const TICK_MS = 500;
+const WINDOW_S = 10;
+const HISTORY_S = 600;
+const MAX_CLIENTS = 200;
+const PHASES: Phase[] = ['sleep', 'rng', 'hasher', 'ledger'];
+
+export class Feed {
+  private readonly samples: [number, number][] = [];
+  readonly history: Point[] = [];
+  private readonly perWorker = new Map<string, WorkerSnapshot[]>();
+  latest: Snapshot;
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+  private readonly listeners = new Set<(s: Snapshot) => void>();
+
+  constructor(private readonly ledger: Ledger) {
+    this.latest = emptySnapshot(ledger.where);
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tick(), TICK_MS);
+    void this.tick();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  subscribe(fn: (s: Snapshot) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  async tick(): Promise<Snapshot> {
+    if (this.ticking) return this.latest;
+    this.ticking = true;
+    try {
+      this.latest = await this.compute(Date.now() / 1000);
+      this.history.push([this.latest.now, this.latest.speed, this.latest.hashes]);
+      while (this.history.length > 0 && this.history[0]![0] < this.latest.now - HISTORY_S) this.history.shift();
+      for (const fn of this.listeners) fn(this.latest);
+      return this.latest;
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async compute(now: number): Promise<Snapshot> {
+    const prev = this.latest;
+    let totals: { hashes: number; coins: number };
+    let coins: Snapshot['recentCoins'];
+    let stats: WorkerSnapshot[];
+    try {
+      [totals, coins, stats] = await Promise.all([
+        this.ledger.totals(),
+        this.ledger.recentCoins(8),
+        this.ledger.workerStats() as Promise<WorkerSnapshot[]>,
+      ]);
+    } catch (err) {
+      this.samples.length = 0;
+      return { ...prev, now, speed: null, ledger: { ok: false, where: this.ledger.where, error: (err as Error).message } };
+    }
+    // A counter that went down (Redis flushed, restarted empty) starts a new series.
+    if (this.samples.length > 0 && totals.hashes < this.samples[this.samples.length - 1]![1]) this.samples.length = 0;
+    this.samples.push([now, totals.hashes]);
+    while (this.samples.length > 0 && this.samples[0]![0] < now - WINDOW_S) this.samples.shift();
+    const span = this.samples.length > 1 ? now - this.samples[0]![0] : 0;
+    const fitted = span >= 2 ? slope(this.samples) : null;
+    const views = this.workerViews(stats);
+    // Workers' own timestamps give the exact rate; the ledger fit covers workers that publish nothing
+    // (the original's, sharing our Redis).
+    const speed = views.workers.measured ? views.workers.speed : fitted === null ? null : Math.max(0, fitted);
+    return {
+      now,
+      ledger: { ok: true, where: this.ledger.where },
+      hashes: totals.hashes,
+      coins: totals.coins,
+      speed,
+      ledgerSpeed: fitted === null ? null : Math.max(0, fitted),
+      windowSeconds: WINDOW_S,
+      recentCoins: coins,
+      ...views,
+    };
+  }
+
+  /** Rates from the workers' own timestamps: each published snapshot says when its numbers were true. */
+  private workerViews(stats: WorkerSnapshot[]): Pick<Snapshot, 'workers' | 'rng' | 'hasher'> {
+    const horizon = Date.now() - WINDOW_S * 1000;
+    const live = new Set<string>();
+    for (const s of stats) {
+      live.add(s.worker);
+      const list = this.perWorker.get(s.worker) ?? [];
+      if (list.length === 0 || list[list.length - 1]!.at !== s.at) list.push(s);
+      while (list.length > 2 && list[0]!.at < horizon) list.shift();
+      this.perWorker.set(s.worker, list);
+    }
+    for (const id of this.perWorker.keys()) if (!live.has(id)) this.perWorker.delete(id);
+
+    const phaseMs: Record<Phase, number> = { sleep: 0, rng: 0, hasher: 0, ledger: 0 };
+    const calls = { rng: new Map<string, { calls: number; ms: number; queue?: number }>(), hasher: new Map<string, { calls: number; ms: number; queue?: number }>() };
+    const list = [];
+    let total = 0;
+    let measured = this.perWorker.size > 0;
+    for (const snaps of this.perWorker.values()) {
+      const first = snaps[0]!;
+      const last = snaps[snaps.length - 1]!;
+      const dt = (last.at - first.at) / 1000;
+      if (dt < 2) measured = false;
+      const speed = dt > 0 ? (last.units - first.units) / dt : 0;
+      total += speed;
+      for (const p of PHASES) phaseMs[p] += (last.phaseMs[p] ?? 0) - (first.phaseMs[p] ?? 0);
+      for (const [key, r] of Object.entries(last.replicas ?? {})) {
+        const [upstream, replica = '?'] = key.split(' ');
+        if (upstream !== 'rng' && upstream !== 'hasher') continue;
+        const before = first.replicas?.[key];
+        const agg = calls[upstream].get(replica) ?? { calls: 0, ms: 0 };
+        agg.calls += r.calls - (before?.calls ?? 0);
+        agg.ms += r.ms - (before?.ms ?? 0);
+        if (r.queue !== undefined) agg.queue = Math.max(agg.queue ?? 0, r.queue);
+        calls[upstream].set(replica, agg);
+      }
+      list.push({ name: last.name, speed, errors: Object.values(last.errors ?? {}) });
+    }
+    const allMs = PHASES.reduce((a, p) => a + phaseMs[p], 0);
+    const phases = Object.fromEntries(PHASES.map((p) => [p, allMs > 0 ? phaseMs[p] / allMs : 0])) as Record<Phase, number>;
+    list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    return {
+      workers: { count: list.length, speed: total, measured, phases, list },
+      rng: upstreamView(calls.rng),
+      hasher: upstreamView(calls.hasher),
+    };
+  }
+}
+
+function upstreamView(replicas: Map<string, { calls: number; ms: number; queue?: number }>): UpstreamView {
+  let calls = 0;
+  let ms = 0;
+  let queue: number | null = null;
+  let active = 0;
+  for (const r of replicas.values()) {
+    if (r.calls <= 0) continue;
+    active++;
+    calls += r.calls;
+    ms += r.ms;
+    if (r.queue !== undefined) queue = (queue ?? 0) + r.queue;
+  }
+  return { replicas: active, latencyMs: calls > 0 ? ms / calls : null, queue, callsPerSecond: calls / WINDOW_S };
+}
+
+function emptySnapshot(where: string): Snapshot {
+  const none: UpstreamView = { replicas: 0, latencyMs: null, queue: null, callsPerSecond: 0 };
+  return {
+    now: Date.now() / 1000,
+    ledger: { ok: true, where },
+    hashes: 0,
+    coins: 0,
+    speed: null,
+    windowSeconds: WINDOW_S,
+    recentCoins: [],
+    ledgerSpeed: null,
+    workers: { count: 0, speed: 0, measured: false, phases: { sleep: 0, rng: 0, hasher: 0, ledger: 0 }, list: [] },
+    rng: none,
+    hasher: { ...none },
+  };
+}
+
+export function registerFeed(app: FastifyInstance, opts: { ledger: Ledger; config: Config; stopping: AbortSignal; logger: Logger }): Feed {
+  const feed = new Feed(opts.ledger);
+  const clients = new Set<ServerResponse>();
+  app.addHook('onListen', async () => feed.start());
+  app.addHook('onClose', async () => feed.stop());
+  opts.stopping.addEventListener('abort', () => {
+    feed.stop();
+    for (const res of clients) res.end();
+  });
+
+  app.get('/api/snapshot', async (_req, reply) => reply.header('cache-control', 'no-store').send(feed.latest));
+  app.get('/api/history', async (_req, reply) => reply.header('cache-control', 'no-store').send(feed.history));
+
+  app.get('/events', (req, reply) => {
+    if (clients.size >= MAX_CLIENTS) {
+      return reply.code(503).header('retry-after', '5').type(TEXT).send(`webui: too many live dashboards (${MAX_CLIENTS}); try again later\n`);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    res.write('retry: 2000\n\n');
+    send('history', feed.history);
+    send('snapshot', feed.latest);
+    clients.add(res);
+    const unsubscribe = feed.subscribe((s) => send('snapshot', s));
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.log.debug(`dashboard connected (${clients.size} live)`);
+    res.on('close', () => {
+      clients.delete(res);
+      unsubscribe();
+      clearInterval(keepAlive);
+    });
+  });
+  return feed;
+}

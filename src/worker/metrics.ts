@@ -1,0 +1,30 @@
+// The worker's Prometheus metrics. One registry per process; in-process workers (under `up`) are told apart
+// by the `worker` label.
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../platform/metrics.js';
+
+export type Phase = 'sleep' | 'rng' | 'hasher' | 'ledger';
+export type Cause = 'rng' | 'hasher' | 'ledger';
+
+export function workerMetrics(registry: Registry) {
+  const worker = ['worker'] as const;
+  return {
+    units: new Counter({ name: 'dockercoins_worker_units_total', help: 'Units of work completed (one rng call + one hasher call each)', labelNames: worker, registers: [registry] }),
+    flushed: new Counter({ name: 'dockercoins_worker_hashes_flushed_total', help: 'Units added to the ledger counter', labelNames: worker, registers: [registry] }),
+    coins: new Counter({ name: 'dockercoins_worker_coins_total', help: 'Coins found (hash starting with 0)', labelNames: worker, registers: [registry] }),
+    pending: new Gauge({ name: 'dockercoins_worker_pending_units', help: 'Units done but not yet in the ledger', labelNames: worker, registers: [registry] }),
+    phase: new Counter({ name: 'dockercoins_worker_phase_seconds_total', help: 'Where the worker spends its time, by phase', labelNames: ['worker', 'phase'] as const, registers: [registry] }),
+    latency: new Histogram({
+      name: 'dockercoins_worker_upstream_duration_seconds',
+      help: 'rng and hasher call latency seen by the worker, queueing included',
+      labelNames: ['upstream'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    served: new Counter({ name: 'dockercoins_worker_served_total', help: 'Answers received, by upstream and the replica that served them', labelNames: ['upstream', 'replica'] as const, registers: [registry] }),
+    errors: new Counter({ name: 'dockercoins_worker_errors_total', help: 'Failed calls, by cause and kind', labelNames: ['cause', 'kind'] as const, registers: [registry] }),
+    retries: new Counter({ name: 'dockercoins_worker_retries_total', help: 'Back-off waits before retrying, by cause', labelNames: ['cause'] as const, registers: [registry] }),
+    heartbeat: new Gauge({ name: 'dockercoins_worker_last_progress_timestamp_seconds', help: 'When the work loop last made progress', labelNames: worker, registers: [registry] }),
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof workerMetrics>;
