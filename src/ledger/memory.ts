@@ -5,7 +5,7 @@ const RECENT = 50;
 
 export class MemoryLedger implements Ledger {
   readonly kind = 'memory' as const;
-  readonly where = 'in-memory';
+  readonly where: string = 'in-memory';
   private hashes = 0;
   private readonly wallet = new Map<string, Buffer>();
   private readonly recent: Coin[] = [];

@@ -1,0 +1,138 @@
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core) against real services:
+// rng, hasher and webui as separate processes on a real Redis, workers added like `--scale worker=10`.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort, waitFor } from '../helpers/net.js';
+import { Proc, stopAll } from '../helpers/proc.js';
+import { TestRedis } from '../helpers/redis.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const SCREENSHOT = new URL('../../docs/dashboard.png', import.meta.url);
+
+describe('dashboard in Chromium', () => {
+  const procs: Proc[] = [];
+  const redis = new TestRedis();
+  let browser: Browser;
+  let page: Page;
+  let webuiPort: number;
+  let webui: string;
+  let env: Record<string, string>;
+  const problems: string[] = [];
+
+  const startWebui = async () => {
+    const p = new Proc(['webui'], { ...env, PORT: String(webuiPort), DRAIN_MS: '0' });
+    procs.push(p);
+    await p.waitHttp(`${webui}/healthz`);
+    return p;
+  };
+  const addWorker = () => procs.push(new Proc(['worker'], env));
+  const text = (id: string) => page.locator(`#${id}`).innerText();
+
+  before(async () => {
+    await redis.start(['--appendonly', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'dc-browser-'))]);
+    const [rngPort, hasherPort] = [await freePort(), await freePort()];
+    webuiPort = await freePort();
+    webui = `http://127.0.0.1:${webuiPort}`;
+    env = { HOST: '127.0.0.1', REDIS_URL: redis.url, RNG_URL: `http://127.0.0.1:${rngPort}`, HASHER_URL: `http://127.0.0.1:${hasherPort}`, LOG_LEVEL: 'warn' };
+    for (const [kind, port] of [['rng', rngPort], ['hasher', hasherPort]] as const) {
+      const p = new Proc([kind], { ...env, PORT: String(port) });
+      procs.push(p);
+      await p.waitHttp(`http://127.0.0.1:${port}/healthz`);
+    }
+    await startWebui();
+    addWorker();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopAll(procs);
+    await redis.stop();
+  });
+
+  it('loads from / with no console error, goes live and draws the chart', async () => {
+    await page.goto(`${webui}/`);
+    assert.equal(new URL(page.url()).pathname, '/index.html');
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+    await waitFor('chart points', async () => Number(await page.evaluate(() => document.querySelectorAll('#chart canvas').length)) > 0);
+    await sleep(3000);
+    const inked = await page.evaluate(() => {
+      const c = document.querySelector('#chart canvas') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+      return { n, w: c.width, h: c.height };
+    });
+    assert.ok(inked.w > 500 && inked.h > 200, `chart size ${inked.w}×${inked.h}`);
+    assert.ok(inked.n > 2000, `chart has ink (${inked.n} pixels)`);
+    assert.deepEqual(problems, []);
+  });
+
+  it('shows a steady 3.33 hashes/s for one worker (±10 %), never the 4-4-4-0 pattern', async () => {
+    await waitFor('warm-up', async () => (await text('speed')) !== '–', 20_000);
+    await sleep(9000);
+    const readings: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      readings.push(Number(await text('speed')));
+      await sleep(500);
+    }
+    for (const r of readings) assert.ok(r >= 3.0 && r <= 3.67, `speed readings ${readings.join(', ')}`);
+    assert.equal(await text('workers'), '1');
+    assert.ok(Number((await text('hashes')).replace(/,/g, '')) > 0);
+  });
+
+  it('the bottleneck view turns to rng when workers are scaled to 10', async () => {
+    const before = await text('verdict');
+    assert.doesNotMatch(before, /rng is the bottleneck/);
+    for (let i = 0; i < 9; i++) addWorker();
+    await waitFor('10 workers', async () => (await text('workers')) === '10', 15_000);
+    await waitFor('rng verdict', async () => /rng is the bottleneck/.test(await text('verdict')), 20_000, 500);
+    assert.ok(await page.locator('#row-rng.hot').count(), 'rng row highlighted');
+    await waitFor('queue visible', async () => Number(await text('rng-queue')) >= 3, 10_000, 300);
+    await sleep(8000);
+    const speed = Number(await text('speed'));
+    assert.ok(speed >= 8 && speed <= 11, `plateau near 10, read ${speed}`);
+    await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
+  });
+
+  it('says when the webui cannot reach Redis, and recovers by itself', async () => {
+    await redis.stop();
+    await page.waitForSelector('#banner:not([hidden])', { timeout: 10_000 });
+    assert.match(await text('banner'), /cannot reach its ledger/);
+    await redis.start();
+    await page.waitForSelector('#banner[hidden]', { state: 'attached', timeout: 15_000 });
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+  });
+
+  it('says when it cannot reach the webui, and recovers when it returns', async () => {
+    const web = procs.find((p) => p.child.spawnargs.includes('webui') && p.alive)!;
+    await web.stop('SIGTERM');
+    await page.waitForSelector('#status[data-state="down"]', { timeout: 10_000 });
+    assert.match(await text('banner'), /Cannot reach the webui|No update from the webui/);
+    await startWebui();
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 15_000 });
+    assert.equal(await page.locator('#banner').isHidden(), true);
+    problems.splice(0, problems.length, ...problems.filter((p) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(p)));
+    assert.deepEqual(problems, []);
+  });
+
+  it('is readable on a narrow screen (no fixed 800 px layout)', async () => {
+    await page.setViewportSize({ width: 420, height: 900 });
+    await sleep(500);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `horizontal overflow ${overflow}px`);
+    const big = await page.evaluate(() => parseFloat(getComputedStyle(document.getElementById('speed')!).fontSize));
+    assert.ok(big >= 30, `speed font ${big}px`);
+  });
+});

@@ -1,0 +1,136 @@
+// The services as separate processes, as containers run them, around a real redis-server:
+// nothing lost on SIGTERM, Redis and rng failing mid-run, tenants side by side.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { freePort, get, json, metric, waitFor } from '../helpers/net.js';
+import { Proc, stopAll } from '../helpers/proc.js';
+import { TestRedis } from '../helpers/redis.js';
+
+const FAST = { RNG_DELAY_MS: '5', HASHER_DELAY_MS: '5', WORKER_DELAY_MS: '5', RNG_CONCURRENCY: '0', FLUSH_INTERVAL_MS: '200', RETRY_MAX_MS: '500' };
+
+async function service(kind: string, env: Record<string, string>, procs: Proc[], port?: number): Promise<{ p: Proc; url: string; port: number }> {
+  port ??= await freePort();
+  const p = new Proc([kind], { HOST: '127.0.0.1', PORT: String(port), DRAIN_MS: '0', ...env });
+  procs.push(p);
+  const url = `http://127.0.0.1:${port}`;
+  await p.waitHttp(`${url}/healthz`);
+  return { p, url, port };
+}
+
+async function worker(env: Record<string, string>, procs: Proc[]) {
+  const port = await freePort();
+  const p = new Proc(['worker'], { HOST: '127.0.0.1', METRICS_PORT: String(port), ...env });
+  procs.push(p);
+  const url = `http://127.0.0.1:${port}`;
+  await p.waitHttp(`${url}/healthz`);
+  return { p, url };
+}
+
+/** The worker's last words: "stopped: N units done, M flushed". */
+function finalCounts(p: Proc): { done: number; flushed: number } {
+  const m = /stopped: (\d+) units done, (\d+) flushed/.exec(p.output);
+  assert.ok(m, `no final line in: ${p.output.slice(-400)}`);
+  return { done: Number(m[1]), flushed: Number(m[2]) };
+}
+
+describe('separate processes on a real Redis', () => {
+  const procs: Proc[] = [];
+  const redis = new TestRedis();
+  let rng: { p: Proc; url: string; port: number };
+  let hasher: { p: Proc; url: string; port: number };
+  before(async () => {
+    await redis.start(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'dc-redis-'))]);
+    rng = await service('rng', FAST, procs);
+    hasher = await service('hasher', FAST, procs);
+  });
+  after(async () => {
+    await stopAll(procs);
+    await redis.stop();
+  });
+
+  const env = (ns: string) => ({ ...FAST, REDIS_URL: redis.url, RNG_URL: rng.url, HASHER_URL: hasher.url, DOCKERCOINS_NAMESPACE: ns });
+
+  it('worker: probes and metrics on METRICS_PORT; SIGTERM loses no unit', async () => {
+    const served0 = await metric(`${hasher.url}/metrics`, 'dockercoins_hasher_hashes_total');
+    const w = await worker(env('sigterm'), procs);
+    await waitFor('worker ready', async () => (await get(`${w.url}/readyz`)).status === 200);
+    await waitFor('units', async () => (await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total')) > 100);
+    const { code, ms } = await w.p.stop('SIGTERM');
+    assert.equal(code, 0);
+    assert.ok(ms < 1000, `stopped in ${ms} ms`);
+    const { done, flushed } = finalCounts(w.p);
+    const raw = redis.client();
+    const inRedis = Number(await raw.get('sigterm:hashes'));
+    raw.disconnect();
+    const served = (await metric(`${hasher.url}/metrics`, 'dockercoins_hasher_hashes_total')) - served0;
+    assert.equal(inRedis, done);
+    assert.equal(flushed, done);
+    assert.ok(served - inRedis >= 0 && served - inRedis <= 1, `hasher served ${served}, Redis has ${inRedis} (only the abandoned in-flight unit may differ)`);
+  });
+
+  it('Redis stopped and restarted mid-run: the worker survives, keeps counting, and catches up exactly', async () => {
+    const w = await worker(env('outage'), procs);
+    const web = await service('webui', { REDIS_URL: redis.url, DOCKERCOINS_NAMESPACE: 'outage' }, procs);
+    await waitFor('flushes', async () => (await json<{ hashes: number }>(`${web.url}/json`)).hashes > 50);
+    await redis.stop();
+    const unitsAtOutage = await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total');
+    await sleep(1500);
+    assert.ok(w.p.alive, 'worker still running');
+    assert.ok((await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total')) > unitsAtOutage, 'still mining while Redis is down');
+    assert.ok((await metric(`${w.url}/metrics`, 'dockercoins_worker_pending_units')) > 0, 'units held for the ledger');
+    const ready = await get(`${w.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.match(await ready.text(), /ledger/);
+    assert.equal((await get(`${web.url}/json`)).status, 503);
+    assert.equal((await get(`${web.url}/readyz`)).status, 503);
+    assert.equal((await get(`${web.url}/healthz`)).status, 200, 'liveness does not depend on Redis');
+    await redis.start();
+    await waitFor('webui recovers', async () => (await get(`${web.url}/readyz`)).status === 200, 10_000);
+    await waitFor('worker recovers', async () => (await get(`${w.url}/readyz`)).status === 200, 10_000);
+    await w.p.stop('SIGTERM');
+    const { done } = finalCounts(w.p);
+    assert.equal((await json<{ hashes: number }>(`${web.url}/json`)).hashes, done, 'every unit reached Redis once');
+  });
+
+  it('rng killed and restarted: the worker backs off, then recovers by itself', async () => {
+    const ownRng = await service('rng', FAST, procs);
+    const w = await worker({ ...env('rngdown'), RNG_URL: ownRng.url }, procs);
+    await waitFor('units', async () => (await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total')) > 20);
+    await ownRng.p.stop('SIGKILL');
+    await sleep(300);
+    const stuck = await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total');
+    await sleep(1200);
+    assert.equal(await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total'), stuck);
+    const retries = await metric(`${w.url}/metrics`, 'dockercoins_worker_retries_total', 'cause="rng"');
+    assert.ok(retries >= 2 && retries <= 12, `backs off instead of spinning: ${retries} retries in 1.5 s`);
+    assert.equal((await get(`${w.url}/healthz`)).status, 200);
+    assert.equal((await get(`${w.url}/readyz`)).status, 503);
+    await service('rng', FAST, procs, ownRng.port);
+    await waitFor('recovery', async () => (await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total')) > stuck + 20, 10_000);
+    await w.p.stop('SIGTERM');
+    const raw = redis.client();
+    assert.equal(Number(await raw.get('rngdown:hashes')), finalCounts(w.p).done);
+    raw.disconnect();
+  });
+
+  it('two namespaces on one Redis stay separate', async () => {
+    const [a, b] = await Promise.all([worker(env('acme'), procs), worker({ ...env('globex'), WORKER_DELAY_MS: '50' }, procs)]);
+    const [wa, wb] = await Promise.all([
+      service('webui', { REDIS_URL: redis.url, DOCKERCOINS_NAMESPACE: 'acme' }, procs),
+      service('webui', { REDIS_URL: redis.url, DOCKERCOINS_NAMESPACE: 'globex' }, procs),
+    ]);
+    await sleep(1500);
+    await Promise.all([a.p.stop(), b.p.stop()]);
+    const [ja, jb] = [await json<{ hashes: number }>(`${wa.url}/json`), await json<{ hashes: number }>(`${wb.url}/json`)];
+    assert.equal(ja.hashes, finalCounts(a.p).done);
+    assert.equal(jb.hashes, finalCounts(b.p).done);
+    assert.notEqual(ja.hashes, jb.hashes);
+    const raw = redis.client();
+    assert.equal(await raw.exists('hashes'), 0, 'nothing written without the prefix');
+    raw.disconnect();
+  });
+});
