@@ -93,10 +93,13 @@ export async function createHttpService(
         opts.logger.info(`draining for ${drainMs} ms (readiness now fails)`);
         await sleep(drainMs);
       }
+      // Keep-alive connections go as soon as their in-flight request is answered; stragglers at the deadline.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 20);
       const deadline = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
       try {
         await app.close();
       } finally {
+        clearInterval(sweep);
         clearTimeout(deadline);
       }
     },

@@ -5,9 +5,11 @@ import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../pl
 export type Phase = 'sleep' | 'rng' | 'hasher' | 'ledger';
 export type Cause = 'rng' | 'hasher' | 'ledger';
 
+const KINDS: Record<Cause, string[]> = { rng: ['dns', 'connect', 'timeout', 'status', 'answer'], hasher: ['dns', 'connect', 'timeout', 'status', 'answer'], ledger: ['redis'] };
+
 export function workerMetrics(registry: Registry) {
   const worker = ['worker'] as const;
-  return {
+  const metrics = {
     units: new Counter({ name: 'dockercoins_worker_units_total', help: 'Units of work completed (one rng call + one hasher call each)', labelNames: worker, registers: [registry] }),
     flushed: new Counter({ name: 'dockercoins_worker_hashes_flushed_total', help: 'Units added to the ledger counter', labelNames: worker, registers: [registry] }),
     coins: new Counter({ name: 'dockercoins_worker_coins_total', help: 'Coins found (hash starting with 0)', labelNames: worker, registers: [registry] }),
@@ -25,6 +27,12 @@ export function workerMetrics(registry: Registry) {
     retries: new Counter({ name: 'dockercoins_worker_retries_total', help: 'Back-off waits before retrying, by cause', labelNames: ['cause'] as const, registers: [registry] }),
     heartbeat: new Gauge({ name: 'dockercoins_worker_last_progress_timestamp_seconds', help: 'When the work loop last made progress', labelNames: worker, registers: [registry] }),
   };
+  // Zero series from the start, so rate() and alerts see a failure's first occurrence.
+  for (const [cause, kinds] of Object.entries(KINDS)) {
+    metrics.retries.inc({ cause }, 0);
+    for (const kind of kinds) metrics.errors.inc({ cause, kind }, 0);
+  }
+  return metrics;
 }
 
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;

@@ -1,0 +1,89 @@
+// The monitoring kit is checked against the metrics the services really expose: every query's metric exists,
+// every label it groups by is on that metric.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { createHasher } from '../../src/hasher/app.js';
+import { MemoryLedger } from '../../src/ledger/memory.js';
+import type { HttpService } from '../../src/platform/http-service.js';
+import { createRng } from '../../src/rng/app.js';
+import { createWebui } from '../../src/webui/app.js';
+import { startWorkers, type WorkerProcess } from '../../src/worker/run.js';
+import { freePort, get, waitFor } from '../helpers/net.js';
+import { silentLogger, testConfig } from '../helpers/quiet.js';
+
+const root = new URL('../../', import.meta.url);
+const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
+
+describe('monitoring kit', () => {
+  const services: HttpService[] = [];
+  let workers: WorkerProcess;
+  let exposition = '';
+
+  before(async () => {
+    const config = testConfig({ RNG_DELAY_MS: '0', HASHER_DELAY_MS: '0', WORKER_DELAY_MS: '0', FLUSH_INTERVAL_MS: '100' });
+    const ledger = new MemoryLedger();
+    const urls: string[] = [];
+    for (const make of [
+      () => createRng({ config, logger: silentLogger(), replica: 'rng' }),
+      () => createHasher({ config, logger: silentLogger(), replica: 'hasher' }),
+      () => createWebui({ config, logger: silentLogger(), replica: 'webui', ledger }),
+    ]) {
+      const svc = await make();
+      services.push(svc);
+      urls.push(`http://127.0.0.1:${await svc.listen(0, '127.0.0.1')}`);
+    }
+    const adminPort = await freePort();
+    workers = await startWorkers({
+      config: { ...config, rngUrls: [urls[0]!], hasherUrls: [urls[1]!] },
+      ledger,
+      names: ['worker'],
+      logger: () => silentLogger(),
+      adminLogger: silentLogger(),
+      adminPort,
+    });
+    await waitFor('work', async () => workers.workers[0]!.flushed > 20);
+    for (const u of [...urls, `http://127.0.0.1:${adminPort}`]) exposition += `${await (await get(`${u}/metrics`)).text()}\n`;
+  });
+  after(async () => {
+    await workers.stop();
+    await Promise.all(services.map((s) => s.close(0, 300)));
+  });
+
+  it('prometheus.yml scrapes every service by its name, the worker on its admin port', () => {
+    const cfg = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[] };
+    const jobs = Object.fromEntries(cfg.scrape_configs.map((j) => [j.job_name, j.dns_sd_configs[0]!]));
+    assert.deepEqual(Object.keys(jobs).sort(), ['hasher', 'rng', 'webui', 'worker']);
+    assert.equal(jobs.worker!.port, 9100);
+    assert.equal(jobs.rng!.port, 80);
+  });
+
+  it('every Grafana query names metrics and labels that exist', () => {
+    const dash = JSON.parse(read('deploy/monitoring/grafana/dashboards/dockercoins.json')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    assert.ok(dash.panels.length >= 8);
+    const typed = new Set([...exposition.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
+    const samples = exposition.split('\n').filter((l) => l && !l.startsWith('#'));
+    for (const panel of dash.panels) {
+      for (const { expr } of panel.targets) {
+        const names = [...expr.matchAll(/\b((?:dockercoins|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!);
+        assert.ok(names.length > 0, `${panel.title}: no metric`);
+        for (const name of names) {
+          const base = name.replace(/_(bucket|sum|count)$/, '');
+          assert.ok(typed.has(base) || typed.has(name), `${panel.title}: ${name} is not exposed`);
+          const grouped = /by \(([^)]*)\)/.exec(expr)?.[1]?.split(',').map((s) => s.trim()) ?? [];
+          for (const label of grouped) {
+            assert.ok(samples.some((l) => l.startsWith(name) && l.includes(`${label}="`)), `${panel.title}: ${name} has no label ${label}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('Grafana provisioning points at the dashboards folder and the Prometheus datasource uid the panels use', () => {
+    const ds = parse(read('deploy/monitoring/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string }[] };
+    assert.equal(ds.datasources[0]!.uid, 'prometheus');
+    const prov = parse(read('deploy/monitoring/grafana/provisioning/dashboards/dockercoins.yml')) as { providers: { options: { path: string } }[] };
+    assert.equal(prov.providers[0]!.options.path, '/var/lib/grafana/dashboards');
+  });
+});
