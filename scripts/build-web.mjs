@@ -1,10 +1,11 @@
 // Bundles the dashboard (web/) into dist/web: one ES module with uPlot inside, no CDN, works offline.
+import { watch } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { build } from 'esbuild';
+import { build, context } from 'esbuild';
 
 const out = 'dist/web';
 await mkdir(out, { recursive: true });
-await build({
+const options = {
   entryPoints: ['web/main.ts'],
   bundle: true,
   minify: true,
@@ -13,9 +14,20 @@ await build({
   target: 'es2020',
   outfile: `${out}/app.js`,
   logLevel: 'warning',
-});
-await Promise.all([
-  copyFile('web/index.html', `${out}/index.html`),
-  copyFile('web/style.css', `${out}/style.css`),
-  copyFile('node_modules/uplot/dist/uPlot.min.css', `${out}/uplot.css`),
-]);
+};
+const copyStatic = () =>
+  Promise.all([
+    copyFile('web/index.html', `${out}/index.html`),
+    copyFile('web/style.css', `${out}/style.css`),
+    copyFile('node_modules/uplot/dist/uPlot.min.css', `${out}/uplot.css`),
+  ]);
+if (process.argv.includes('--watch')) {
+  const copyOnRebuild = { name: 'copy-static', setup: (b) => b.onEnd(() => copyStatic()) };
+  const ctx = await context({ ...options, plugins: [copyOnRebuild] });
+  await ctx.watch();
+  watch('web', () => void copyStatic());
+  console.log('watching web/ → dist/web');
+} else {
+  await build(options);
+  await copyStatic();
+}

@@ -1,0 +1,32 @@
+{{- define "dc.name" -}}{{ .root.Values.namePrefix }}{{ .name }}{{- end -}}
+
+{{- define "dc.labels" -}}
+app: {{ include "dc.name" . }}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/part-of: dockercoins
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ .root.Chart.Name }}-{{ .root.Chart.Version }}
+{{- end -}}
+
+{{- define "dc.selector" -}}
+app: {{ include "dc.name" . }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end -}}
+
+{{- define "dc.redisUrl" -}}
+{{- if .Values.redis.enabled -}}redis://{{ .Values.namePrefix }}redis:6379{{- else -}}{{ required "redis.url is required when redis.enabled is false" .Values.redis.url }}{{- end -}}
+{{- end -}}
+
+{{- define "dc.podSecurity" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+seccompProfile: { type: RuntimeDefault }
+{{- end -}}
+
+{{- define "dc.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities: { drop: [ALL] }
+{{- end -}}

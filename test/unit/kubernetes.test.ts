@@ -1,0 +1,167 @@
+// Kubernetes manifests and the Helm chart, checked offline: helm lint --strict, helm template for several values,
+// every object validated by kubernetes-models' schemas plus our own unknown-field check, and the workshop's
+// expectations (names, ports, probes that avoid the cascade, a locked-down securityContext).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Service } from 'kubernetes-models/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { parseAllDocuments } from 'yaml';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+type Obj = { apiVersion: string; kind: string; metadata: { name: string }; spec: Record<string, any> } & Record<string, any>;
+
+const MODELS: Record<string, new (o: any) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/DaemonSet': DaemonSet,
+  'v1/Service': Service,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+};
+
+// kubernetes-models accepts unknown fields; these are the fields our objects may use, by where they sit.
+const KNOWN: Record<string, string[]> = {
+  object: ['apiVersion', 'kind', 'metadata', 'spec'],
+  metadata: ['name', 'labels', 'annotations', 'namespace'],
+  workloadSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'updateStrategy'],
+  podSpec: ['containers', 'securityContext', 'terminationGracePeriodSeconds', 'automountServiceAccountToken', 'volumes', 'nodeSelector', 'affinity', 'tolerations'],
+  container: ['name', 'image', 'imagePullPolicy', 'args', 'command', 'env', 'ports', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'securityContext', 'volumeMounts'],
+  probe: ['httpGet', 'exec', 'tcpSocket', 'periodSeconds', 'timeoutSeconds', 'failureThreshold', 'initialDelaySeconds', 'successThreshold'],
+  serviceSpec: ['type', 'selector', 'ports', 'clusterIP'],
+};
+
+function unknownFields(o: Obj): string[] {
+  const bad: string[] = [];
+  const check = (where: string, value: Record<string, unknown> | undefined, known: string[]) => {
+    for (const k of Object.keys(value ?? {})) if (!known.includes(k)) bad.push(`${where}.${k}`);
+  };
+  check(o.kind, o, KNOWN.object!);
+  check(`${o.kind}.metadata`, o.metadata, KNOWN.metadata!);
+  if (o.kind === 'Deployment' || o.kind === 'DaemonSet') {
+    check(`${o.kind}.spec`, o.spec, KNOWN.workloadSpec!);
+    check(`${o.kind}.pod`, o.spec.template.spec, KNOWN.podSpec!);
+    for (const c of o.spec.template.spec.containers) {
+      check(`${o.kind}.container`, c, KNOWN.container!);
+      for (const p of ['readinessProbe', 'livenessProbe']) check(`${o.kind}.${p}`, c[p], KNOWN.probe!);
+    }
+  }
+  if (o.kind === 'Service') check('Service.spec', o.spec, KNOWN.serviceSpec!);
+  return bad;
+}
+
+function validate(objects: Obj[], source: string): void {
+  assert.ok(objects.length > 0, `${source}: no objects`);
+  for (const o of objects) {
+    const Model = MODELS[`${o.apiVersion}/${o.kind}`];
+    assert.ok(Model, `${source}: unexpected ${o.apiVersion} ${o.kind}`);
+    assert.doesNotThrow(() => new Model(o).validate(), `${source}: ${o.kind}/${o.metadata.name} is invalid`);
+    assert.deepEqual(unknownFields(o), [], `${source}: ${o.kind}/${o.metadata.name} has unknown fields`);
+  }
+}
+
+const docs = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJSON() as Obj).filter((o) => o && o.kind);
+
+function checkWorkloads(objects: Obj[], source: string, prefix = ''): void {
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+  for (const w of workloads) {
+    const pod = w.spec.template.spec;
+    assert.equal(pod.securityContext.runAsNonRoot, true, `${source} ${w.metadata.name}: runAsNonRoot`);
+    for (const c of pod.containers) {
+      assert.equal(c.securityContext.readOnlyRootFilesystem, true, `${source} ${w.metadata.name}: read-only root`);
+      assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+      assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+      assert.ok(c.resources?.requests && c.resources?.limits?.memory, `${source} ${w.metadata.name}: resources`);
+      assert.ok(c.readinessProbe && c.livenessProbe, `${source} ${w.metadata.name}: probes`);
+      if (c.livenessProbe.httpGet) assert.equal(c.livenessProbe.httpGet.path, '/healthz', 'liveness never goes through the rng route');
+    }
+  }
+  const svc = Object.fromEntries(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s.spec]));
+  assert.equal(svc[`${prefix}rng`]?.ports[0].port, 80);
+  assert.equal(svc[`${prefix}hasher`]?.ports[0].port, 80);
+  assert.ok(svc[`${prefix}webui`]);
+  assert.equal(svc[`${prefix}webui`].ports[0].port, 80);
+}
+
+describe('plain Kubernetes manifests', () => {
+  const dir = `${root}deploy/kubernetes/`;
+  const all = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+
+  it('every object is valid and has no unknown field', () => {
+    for (const f of [...all, 'extras/rng-daemonset.yaml', 'extras/hpa-rng.yaml']) validate(docs(readFileSync(dir + f, 'utf8')), f);
+  });
+
+  it("use the workshop's names and ports, safe probes and a locked-down securityContext", () => {
+    const objects = all.flatMap((f) => docs(readFileSync(dir + f, 'utf8')));
+    checkWorkloads(objects, 'manifests');
+    const names = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort();
+    assert.deepEqual(names, ['hasher', 'redis', 'rng', 'webui', 'worker']);
+    const services = Object.fromEntries(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s.spec]));
+    assert.equal(services.redis.ports[0].port, 6379);
+    assert.equal(services.webui.type, 'NodePort');
+    const kustomization = readFileSync(`${dir}kustomization.yaml`, 'utf8');
+    for (const f of all) assert.match(kustomization, new RegExp(f.replace('.', '\\.')), `kustomization lists ${f}`);
+  });
+
+  it('the naive-liveness patch really points liveness at the queue (for teaching)', () => {
+    const patch = docs(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0] ?? (parseAllDocuments(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0]!.toJSON() as Obj);
+    const c = patch.spec.template.spec.containers[0];
+    assert.deepEqual(c.env, [{ name: 'LIVENESS_MODE', value: 'naive' }]);
+    assert.equal(c.livenessProbe.timeoutSeconds, 1);
+  });
+});
+
+describe('Helm chart', () => {
+  let helm: string;
+  const chart = `${root}deploy/helm/dockercoins`;
+  const template = (...args: string[]) => docs(execFileSync(helm, ['template', 'dc', chart, ...args], { encoding: 'utf8' }));
+  before(() => {
+    helm = execFileSync(`${root}scripts/fetch-helm.sh`, { encoding: 'utf8' }).trim();
+  });
+
+  it('passes helm lint --strict (default and tenant values)', () => {
+    execFileSync(helm, ['lint', '--strict', chart], { encoding: 'utf8' });
+    execFileSync(helm, ['lint', '--strict', chart, '-f', `${chart}/values-tenant-example.yaml`], { encoding: 'utf8' });
+  });
+
+  it('renders valid objects with the default values', () => {
+    const objects = template();
+    validate(objects, 'default');
+    checkWorkloads(objects, 'default');
+    const worker = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'worker')!;
+    const env = Object.fromEntries(worker.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.RNG_URL, 'http://rng');
+    assert.equal(env.REDIS_URL, 'redis://redis:6379');
+    assert.equal(env.DOCKERCOINS_NAMESPACE, '');
+    assert.ok(objects.some((o) => o.kind === 'PodDisruptionBudget'));
+  });
+
+  it('renders a tenant: prefixed names, its key prefix, a shared Redis, rng as a DaemonSet', () => {
+    const objects = template('-f', `${chart}/values-tenant-example.yaml`);
+    validate(objects, 'tenant');
+    checkWorkloads(objects, 'tenant', 'acme-');
+    assert.ok(!objects.some((o) => o.metadata.name === 'acme-redis'), 'uses the shared Redis');
+    assert.ok(objects.some((o) => o.kind === 'DaemonSet' && o.metadata.name === 'acme-rng'));
+    const worker = objects.find((o) => o.metadata.name === 'acme-worker')!;
+    const env = Object.fromEntries(worker.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.DOCKERCOINS_NAMESPACE, 'acme');
+    assert.equal(env.RNG_URL, 'http://acme-rng');
+    assert.equal(worker.spec.replicas, 3);
+  });
+
+  it('renders the HPA, naive liveness, registry and tag on request', () => {
+    const objects = template('--set', 'hpa.rng.enabled=true', '--set', 'liveness=naive', '--set', 'image.registry=registry.local:5000', '--set', 'image.tag=v0.2');
+    validate(objects, 'options');
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+    assert.equal(hpa.spec.metrics[0].pods.metric.name, 'dockercoins_rng_queue_depth');
+    const rng = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rng')!;
+    assert.equal(rng.spec.replicas, undefined, 'the HPA owns the replica count');
+    assert.equal(rng.spec.template.spec.containers[0].image, 'registry.local:5000/rng:v0.2');
+    assert.ok(rng.spec.template.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'LIVENESS_MODE' && e.value === 'naive'));
+  });
+});
