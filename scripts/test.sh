@@ -23,7 +23,26 @@ fi
 npm run build --silent
 npm run typecheck --silent
 
+# A real Docker engine for the container tests: the one on this machine, or the project's sandbox engine
+# (../shared/tools/docker-sandbox: installs docker.io when root on Debian, builds the base images locally).
+SANDBOX=../shared/tools/docker-sandbox
+started_sandbox=
+if ! docker info >/dev/null 2>&1 && [ -x "$SANDBOX" ] && [ "$(id -u)" = 0 ]; then
+  "$SANDBOX" start && started_sandbox=1
+  eval "$("$SANDBOX" env)"
+  "$SANDBOX" base-images --node node:22-bookworm-slim --redis redis:7-alpine
+fi
+if ! docker info >/dev/null 2>&1; then
+  echo "NOTE: no Docker engine reachable: the container tests (test/docker) will report themselves skipped." >&2
+fi
+
 # One run, one file at a time: the rate checks measure sleeps and queues, and must not share two cores
 # with a turbo test spinning the CPU.
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/unit/*.test.ts test/integration/*.test.ts test/browser/*.test.ts
+rc=0
+node --import tsx --test --test-concurrency=1 --test-reporter=spec \
+  test/unit/*.test.ts test/integration/*.test.ts test/browser/*.test.ts test/docker/*.test.ts || rc=$?
+if [ -n "$started_sandbox" ]; then
+  docker swarm leave --force >/dev/null 2>&1 || true
+  "$SANDBOX" stop || true
+fi
+exit $rc
