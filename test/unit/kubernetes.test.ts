@@ -85,7 +85,7 @@ function checkWorkloads(objects: Obj[], source: string, prefix = ''): void {
   assert.equal(svc[`${prefix}rng`]?.ports[0].port, 80);
   assert.equal(svc[`${prefix}hasher`]?.ports[0].port, 80);
   assert.ok(svc[`${prefix}webui`]);
-  assert.equal(svc[`${prefix}webui`].ports[0].port, 80);
+  assert.equal(svc[`${prefix}webui`]!.ports[0].port, 80);
 }
 
 describe('plain Kubernetes manifests', () => {
@@ -102,8 +102,8 @@ describe('plain Kubernetes manifests', () => {
     const names = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort();
     assert.deepEqual(names, ['hasher', 'redis', 'rng', 'webui', 'worker']);
     const services = Object.fromEntries(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s.spec]));
-    assert.equal(services.redis.ports[0].port, 6379);
-    assert.equal(services.webui.type, 'NodePort');
+    assert.equal(services.redis!.ports[0].port, 6379);
+    assert.equal(services.webui!.type, 'NodePort');
     const kustomization = readFileSync(`${dir}kustomization.yaml`, 'utf8');
     for (const f of all) assert.match(kustomization, new RegExp(f.replace('.', '\\.')), `kustomization lists ${f}`);
   });
