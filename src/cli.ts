@@ -27,13 +27,16 @@ async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config
 
   if (kind === 'worker') {
     const ledger = redis();
-    const run = await startWorkers({ config, ledger, names: ['worker'], logger: () => logger, adminLogger: logger, adminPort: config.metricsPort || undefined });
+    // WORKER_CONCURRENCY loops in this process (default 1, as the original): `worker.1`, `worker.2`, …
+    const names = config.workerConcurrency === 1 ? ['worker'] : Array.from({ length: config.workerConcurrency }, (_, i) => `worker.${i + 1}`);
+    const run = await startWorkers({ config, ledger, names, logger: (name) => logger.child({ svc: name }), adminLogger: logger, adminPort: config.metricsPort || undefined });
     logger.info(`worker started: rng ${config.rngUrls.join(',')} · hasher ${config.hasherUrls.join(',')} · ledger ${ledger.where}` + (config.metricsPort ? ` · admin on port ${config.metricsPort}` : ''));
     exitOnSignals(logger, config.shutdownTimeoutMs, async () => {
       await run.stop();
       await ledger.close();
-      const w = run.workers[0]!;
-      logger.info(`stopped: ${w.units} units done, ${w.flushed} flushed` + (w.unflushed ? `, ${w.unflushed} NOT flushed (ledger unreachable)` : ''));
+      const sum = (f: (w: (typeof run.workers)[number]) => number) => run.workers.reduce((n, w) => n + f(w), 0);
+      const unflushed = sum((w) => w.unflushed);
+      logger.info(`stopped: ${sum((w) => w.units)} units done, ${sum((w) => w.flushed)} flushed` + (unflushed ? `, ${unflushed} NOT flushed (ledger unreachable)` : ''));
     });
     return;
   }

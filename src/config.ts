@@ -28,6 +28,7 @@ export interface Config {
   rngDelayMs: number;
   hasherDelayMs: number;
   workerDelayMs: number;
+  workerConcurrency: number;
   rngConcurrency: number;
   hasherConcurrency: number;
   rngQueueLimit: number;
@@ -142,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     rngDelayMs: integer(env, 'RNG_DELAY_MS', 100, 0, 600_000),
     hasherDelayMs: integer(env, 'HASHER_DELAY_MS', 100, 0, 600_000),
     workerDelayMs: integer(env, 'WORKER_DELAY_MS', 100, 0, 600_000),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 1, 1, 1024),
     rngConcurrency: integer(env, 'RNG_CONCURRENCY', 1),
     hasherConcurrency: integer(env, 'HASHER_CONCURRENCY', 0),
     rngQueueLimit: integer(env, 'RNG_QUEUE_LIMIT', 10_000),

@@ -128,7 +128,7 @@ export class Worker {
     while (!signal.aborted) {
       let cause: Cause = 'rng';
       try {
-        await this.timed('sleep', () => sleep(workerDelayMs, undefined, { signal }));
+        if (workerDelayMs > 0) await this.timed('sleep', () => sleep(workerDelayMs, undefined, { signal }));
         const random = await this.call('rng', () => this.rng.request('GET', `/${rngBytes}`, undefined, signal));
         if (random.body.length !== rngBytes) throw new UpstreamError('rng', 'answer', `rng answered ${random.body.length} bytes, asked ${rngBytes}`);
         cause = 'hasher';

@@ -176,9 +176,9 @@ describe('Swarm stack', { skip: engine ? false : why }, () => {
     await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', file, stack], { ENDPOINT_MODE: 'dnsrr' });
     const webui = await waitFor('webui task', async () => (await sh('docker', ['ps', '-q', '-f', `name=${stack}_webui`])).trim() || false, 60_000, 1000);
     const read = async () => JSON.parse(await sh('docker', ['exec', webui, 'node', '-e', "fetch('http://127.0.0.1/json').then(r=>r.text()).then(t=>console.log(t))"])) as { hashes: number };
+    // Swarm tasks start one by one (each first tries a pull, which fails at once here): wait for steady growth.
     const first = await waitFor('hashes', async () => ((await read()).hashes > 0 ? read() : false), 90_000, 1000);
-    await sleep(3000);
-    assert.ok((await read()).hashes > first.hashes);
+    await waitFor('hashes growing', async () => (await read()).hashes > first.hashes + 10, 60_000, 1000);
     const mode = await sh('docker', ['service', 'inspect', `${stack}_rng`, '--format', '{{json .Spec.Mode}}']);
     assert.match(mode, /Global/);
     const update = await sh('docker', ['service', 'inspect', `${stack}_hasher`, '--format', '{{json .Spec.UpdateConfig}}']);
