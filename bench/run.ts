@@ -14,6 +14,7 @@ import { TestRedis } from '../test/helpers/redis.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const LOAD_S = quick ? 3 : 8;
 const E2E_S = quick ? 4 : 10;
 const FAITHFUL_S = quick ? 10 : 30;
@@ -219,10 +220,8 @@ async function footprintSection(): Promise<void> {
 
 const t0 = Date.now();
 console.log(`DockerCoins benchmark${quick ? ' (quick)' : ''} — Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`);
-await httpSection();
-await e2eSection();
-await faithfulSection();
-await footprintSection();
+const sections: Record<string, () => Promise<void>> = { http: httpSection, e2e: e2eSection, faithful: faithfulSection, footprint: footprintSection };
+for (const [name, run] of Object.entries(sections)) if (!only || only === name) await run();
 console.log(`\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ node: process.version, quick, at: new Date().toISOString(), rows }, null, 2)}\n`);
 process.exit(0);

@@ -1,16 +1,13 @@
 #!/usr/bin/env node
 // dockercoins up [options] | rng | hasher | worker | webui — see `dockercoins --help`.
+// Each command imports only what it runs: an rng process never loads Redis, undici or the dashboard.
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createHasher } from './hasher/app.js';
-import { RedisLedger } from './ledger/redis.js';
+import type { Ledger } from './ledger/ledger.js';
 import type { HttpService } from './platform/http-service.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { exitOnSignals } from './platform/shutdown.js';
 import { VERSION } from './platform/version.js';
-import { createRng } from './rng/app.js';
-import { parseUpArgs, up, UsageError } from './up.js';
-import { createWebui } from './webui/app.js';
-import { startWorkers } from './worker/run.js';
+import { UsageError } from './usage.js';
 
 const USAGE = `DockerCoins ${VERSION}
 
@@ -22,11 +19,15 @@ up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT
 See README.md for every environment variable.`;
 
 async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config, logger: Logger): Promise<void> {
-  const redis = () => new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger });
+  const redis = async (): Promise<Ledger> => {
+    const { RedisLedger } = await import('./ledger/redis.js');
+    return new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger });
+  };
   const innerDeadline = Math.max(500, config.shutdownTimeoutMs - config.drainMs - 500);
 
   if (kind === 'worker') {
-    const ledger = redis();
+    const { startWorkers } = await import('./worker/run.js');
+    const ledger = await redis();
     // WORKER_CONCURRENCY loops in this process (default 1, as the original): `worker.1`, `worker.2`, …
     const names = config.workerConcurrency === 1 ? ['worker'] : Array.from({ length: config.workerConcurrency }, (_, i) => `worker.${i + 1}`);
     const run = await startWorkers({ config, ledger, names, logger: (name) => logger.child({ svc: name }), adminLogger: logger, adminPort: config.metricsPort || undefined });
@@ -41,10 +42,12 @@ async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config
     return;
   }
 
-  const ledger = kind === 'webui' ? redis() : undefined;
+  const ledger = kind === 'webui' ? await redis() : undefined;
   const replica = config.hostname;
-  const service: HttpService =
-    kind === 'rng' ? await createRng({ config, logger, replica }) : kind === 'hasher' ? await createHasher({ config, logger, replica }) : await createWebui({ config, logger, replica, ledger: ledger! });
+  let service: HttpService;
+  if (kind === 'rng') service = await (await import('./rng/app.js')).createRng({ config, logger, replica });
+  else if (kind === 'hasher') service = await (await import('./hasher/app.js')).createHasher({ config, logger, replica });
+  else service = await (await import('./webui/app.js')).createWebui({ config, logger, replica, ledger: ledger! });
   await service.listen(config.port, config.host);
   exitOnSignals(logger, config.shutdownTimeoutMs, async () => {
     await service.close(config.drainMs, innerDeadline);
@@ -57,7 +60,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === '--version' || command === '-v') return void console.log(VERSION);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return void console.log(USAGE);
   try {
-    if (command === 'up') return await up(parseUpArgs(rest));
+    if (command === 'up') {
+      const { parseUpArgs, up } = await import('./up.js');
+      return await up(parseUpArgs(rest));
+    }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);
       const config = loadConfig();

@@ -1,6 +1,6 @@
 // `dockercoins up` (= `npm start`): the whole system in one process, each service on its own port, talking
 // real HTTP over loopback; an embedded in-memory ledger unless a Redis URL is given.
-import { ConfigError, integer, loadConfig, type Config, type Env } from './config.js';
+import { integer, loadConfig, type Config, type Env } from './config.js';
 import type { Ledger } from './ledger/ledger.js';
 import { MemoryLedger } from './ledger/memory.js';
 import { RedisLedger } from './ledger/redis.js';
@@ -10,6 +10,7 @@ import type { HttpService } from './platform/http-service.js';
 import { exitOnSignals } from './platform/shutdown.js';
 import { createRng } from './rng/app.js';
 import { createWebui } from './webui/app.js';
+import { UsageError } from './usage.js';
 import { startWorkers } from './worker/run.js';
 
 export interface UpOptions {
@@ -18,7 +19,6 @@ export interface UpOptions {
   redis?: string;
 }
 
-export class UsageError extends Error {}
 
 export function parseUpArgs(argv: string[]): UpOptions {
   const opts: UpOptions = { scale: { worker: 1, rng: 1, hasher: 1 }, turbo: false };
@@ -114,5 +114,3 @@ export async function up(opts: UpOptions, env: Env = process.env): Promise<void>
     await ledger.close();
   });
 }
-
-export { ConfigError };

@@ -47,20 +47,38 @@ export async function createHasher({ config, logger, replica }: HasherOptions): 
       const hashes = new Counter({ name: 'dockercoins_hasher_hashes_total', help: 'Hashes computed and answered', registers: [service.registry] });
       const bytes = new Counter({ name: 'dockercoins_hasher_bytes_total', help: 'Body bytes hashed', registers: [service.registry] });
 
-      // Any content type is hashed as raw bytes, exactly as received.
+      // Any content type (or none) is hashed as raw bytes, as they stream in: nothing is buffered, and a body
+      // over the limit is refused as soon as it says so (Content-Length) or crosses it (chunked).
       app.removeAllContentTypeParsers();
-      app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      app.addContentTypeParser('*', (req, payload, done) => {
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > max) return done(tooLarge(), undefined);
+        const sha = createHash('sha256');
+        let size = 0;
+        payload.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > max) {
+            payload.removeAllListeners('data');
+            payload.resume();
+            return done(tooLarge(), undefined);
+          }
+          sha.update(chunk);
+        });
+        payload.once('end', () => {
+          if (size <= max) done(null, { hex: sha.digest('hex'), size } satisfies Hashed);
+        });
+        payload.once('error', (err) => done(err, undefined));
+      });
 
       app.get('/', async (_req, reply) => reply.type(TEXT).send(`HASHER running on ${config.hostname}\n`));
 
       app.post('/', async (req, reply) => {
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const { hex, size } = (req.body as Hashed | undefined) ?? EMPTY;
         const release = await limiter.acquire();
         try {
           if (delay > 0) await sleep(delay);
-          const hex = createHash('sha256').update(body).digest('hex');
           hashes.inc();
-          bytes.inc(body.length);
+          bytes.inc(size);
           return reply.type(TEXT).send(hex);
         } finally {
           release();
@@ -68,4 +86,14 @@ export async function createHasher({ config, logger, replica }: HasherOptions): 
       });
     },
   );
+}
+
+interface Hashed {
+  hex: string;
+  size: number;
+}
+const EMPTY: Hashed = { hex: createHash('sha256').digest('hex'), size: 0 };
+
+function tooLarge(): Error {
+  return Object.assign(new Error('body too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
 }

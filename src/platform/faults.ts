@@ -24,6 +24,7 @@ export class Faults {
     if (hangRate > 0 && Math.random() < hangRate) {
       // Hang: hold the request until the client gives up or the service stops, then drop the connection.
       await new Promise<void>((resolve) => {
+        if (stop.aborted) return resolve();
         reply.raw.once('close', resolve);
         stop.addEventListener('abort', () => resolve(), { once: true });
       });

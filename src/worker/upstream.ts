@@ -69,14 +69,14 @@ export class Upstream {
   async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined, signal: AbortSignal): Promise<Answer> {
     const target = await this.pick();
     const pool = this.pool(target.origin);
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    // Timeouts by undici's own timers (connect, headers, body): no per-request AbortSignal.timeout to allocate.
     try {
       const res = await pool.request({
         method,
         path: target.basePath + path,
         headers: body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host },
         body,
-        signal: AbortSignal.any([signal, timeout]),
+        signal,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
@@ -90,9 +90,9 @@ export class Upstream {
       return { body: data, servedBy, queueDepth: depth === undefined ? undefined : Number(depth) };
     } catch (err) {
       if (err instanceof UpstreamError || signal.aborted) throw err;
-      if (timeout.aborted) throw new UpstreamError(this.name, 'timeout', `${this.name} at ${target.origin}: no answer within ${this.timeoutMs} ms`);
       const e = err as NodeJS.ErrnoException;
       const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+      if (/TIMEOUT/.test(code)) throw new UpstreamError(this.name, 'timeout', `${this.name} at ${target.origin}: no answer within ${this.timeoutMs} ms (${code})`);
       throw new UpstreamError(this.name, 'connect', `${this.name} at ${target.origin}: ${code ? `${code} ` : ''}${e.message}`);
     }
   }
@@ -161,7 +161,7 @@ export class Upstream {
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: 8, keepAliveTimeout: 4000, connectTimeout: Math.min(this.timeoutMs, 5000) });
+      pool = new Pool(origin, { connections: 64, keepAliveTimeout: 4000, connectTimeout: Math.min(this.timeoutMs, 5000) });
       this.pools.set(origin, pool);
     }
     return pool;

@@ -64,7 +64,10 @@ export class Worker {
   coins = 0;
   lastProgress = Date.now();
 
+  private readonly m: ReturnType<typeof boundMetrics>;
+
   constructor(private readonly opts: WorkerOptions) {
+    this.m = boundMetrics(opts.metrics, opts.name);
     this.id = `${opts.config.hostname}-${process.pid}-${opts.name}-${randomBytes(3).toString('hex')}`;
     this.rng = new Upstream('rng', opts.config.rngUrls, opts.config.httpTimeoutMs);
     this.hasher = new Upstream('hasher', opts.config.hasherUrls, opts.config.httpTimeoutMs);
@@ -137,8 +140,7 @@ export class Worker {
         if (!HEX64.test(hex)) throw new UpstreamError('hasher', 'answer', `hasher answered something that is not a SHA-256 hex: ${JSON.stringify(hex.slice(0, 80))}`);
         this.units++;
         this.pending++;
-        this.opts.metrics.units.inc({ worker: this.opts.name });
-        this.opts.metrics.pending.set({ worker: this.opts.name }, this.unflushed);
+        this.m.units.inc();
         if (hex.startsWith('0')) await this.keepCoin(hex, random.body);
         else this.opts.logger.debug('No coin found');
         failures = 0;
@@ -166,7 +168,7 @@ export class Worker {
     stats.calls++;
     stats.ms += performance.now() - t0;
     if (answer.queueDepth !== undefined) stats.queue = answer.queueDepth;
-    this.opts.metrics.served.inc({ upstream: cause, replica: answer.servedBy });
+    this.opts.metrics.served.labels(cause, answer.servedBy).inc();
     return answer;
   }
 
@@ -177,8 +179,8 @@ export class Worker {
     } finally {
       const ms = performance.now() - t0;
       this.phaseMs[phase] += ms;
-      this.opts.metrics.phase.inc({ worker: this.opts.name, phase }, ms / 1000);
-      if (phase === 'rng' || phase === 'hasher') this.opts.metrics.latency.observe({ upstream: phase }, ms / 1000);
+      this.m.phase[phase].inc(ms / 1000);
+      if (phase === 'rng' || phase === 'hasher') this.m.latency[phase].observe(ms / 1000);
       this.progress();
     }
   }
@@ -189,7 +191,7 @@ export class Worker {
 
   private async keepCoin(hex: string, bytes: Buffer): Promise<void> {
     this.coins++;
-    this.opts.metrics.coins.inc({ worker: this.opts.name });
+    this.m.coins.inc();
     this.opts.logger.info(`Coin found: ${hex.slice(0, 8)}...`);
     this.unsavedCoins.set(hex, bytes);
     await this.timed('ledger', () => this.saveCoins());
@@ -251,6 +253,16 @@ export class Worker {
     this.opts.metrics.errors.inc({ cause: 'ledger', kind: 'redis' });
     if (first) this.opts.logger.warn(`ledger unreachable (${err.message}); ${what}`);
   }
+}
+
+/** The labelled series one worker writes on its hot path, resolved once. */
+function boundMetrics(m: WorkerMetrics, worker: string) {
+  return {
+    units: m.units.labels(worker),
+    coins: m.coins.labels(worker),
+    phase: { sleep: m.phase.labels(worker, 'sleep'), rng: m.phase.labels(worker, 'rng'), hasher: m.phase.labels(worker, 'hasher'), ledger: m.phase.labels(worker, 'ledger') },
+    latency: { rng: m.latency.labels('rng'), hasher: m.latency.labels('hasher') },
+  };
 }
 
 /** Capped exponential back-off with jitter: 200 ms, 400 ms, … up to RETRY_MAX_MS. */
