@@ -122,16 +122,16 @@ export async function createHttpService(
     faults.apply(reply, stop.signal).then((go) => (go ? done() : undefined), done);
   });
 
-  // Labelled children are looked up once per (method, route, status), not hashed on every request.
-  const series = new Map<string, { count: () => void; time: (s: number) => void }>();
-  const seriesFor = (method: string, route: string, status: number) => {
+  // Series are bound once per (method, route, status); unknown methods share one label.
+  const series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  const seriesFor = (rawMethod: string, route: string, status: number) => {
+    const method = METHODS.includes(rawMethod as HTTPMethods) ? rawMethod : 'OTHER';
     const key = `${method} ${route} ${status}`;
     let s = series.get(key);
     if (!s) {
-      const c = metrics.requests.labels(method, route, String(status));
-      const h = metrics.duration.labels(method, route, String(status));
-      s = { count: () => c.inc(), time: (v) => h.observe(v) };
-      if (series.size < 1000) series.set(key, s);
+      const labels = { method, route, status: String(status) };
+      s = { count: metrics.requests.bind(labels), time: metrics.duration.bind(labels) };
+      series.set(key, s);
     }
     return s;
   };
@@ -139,8 +139,8 @@ export async function createHttpService(
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const s = seriesFor(req.method, route, reply.statusCode);
-    s.count();
-    s.time(reply.elapsedTime / 1000);
+    s.count.inc();
+    s.time.observe(reply.elapsedTime / 1000);
     const operational = OPERATIONAL.has(route);
     if (opts.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
       const path = truncate(req.url);

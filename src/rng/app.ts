@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { createHttpService, TEXT, type HttpService } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import type { Logger } from '../platform/logger.js';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../platform/metrics.js';
+import { Counter, FastCounter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../platform/metrics.js';
 
 const DIGITS = /^\d+$/;
 
@@ -37,7 +37,7 @@ function rngMetrics(registry: Registry, limiter: FifoLimiter, concurrency: numbe
   new Gauge({ name: 'dockercoins_rng_concurrency_limit', help: 'RNG_CONCURRENCY (0 = unlimited)', registers: [registry] }).set(concurrency);
   return {
     wait: new Histogram({ name: 'dockercoins_rng_queue_wait_seconds', help: 'Time a request waited for a slot', buckets: LATENCY_BUCKETS, registers: [registry] }),
-    bytes: new Counter({ name: 'dockercoins_rng_bytes_total', help: 'Random bytes served', registers: [registry] }),
+    bytes: new FastCounter('dockercoins_rng_bytes_total', 'Random bytes served', registry).bind(),
     rejected: new Counter({ name: 'dockercoins_rng_rejected_total', help: 'Requests refused because the queue was full (RNG_QUEUE_LIMIT)', registers: [registry] }),
     abandoned: new Counter({ name: 'dockercoins_rng_abandoned_total', help: 'Requests whose client left before they were served', registers: [registry] }),
   };

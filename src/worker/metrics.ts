@@ -1,6 +1,6 @@
 // The worker's Prometheus metrics. One registry per process; in-process workers (under `up`) are told apart
 // by the `worker` label.
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../platform/metrics.js';
+import { Counter, FastCounter, FastHistogram, Gauge, type Registry } from '../platform/metrics.js';
 
 export type Phase = 'sleep' | 'rng' | 'hasher' | 'ledger';
 export type Cause = 'rng' | 'hasher' | 'ledger';
@@ -10,19 +10,13 @@ const KINDS: Record<Cause, string[]> = { rng: ['dns', 'connect', 'timeout', 'sta
 export function workerMetrics(registry: Registry) {
   const worker = ['worker'] as const;
   const metrics = {
-    units: new Counter({ name: 'dockercoins_worker_units_total', help: 'Units of work completed (one rng call + one hasher call each)', labelNames: worker, registers: [registry] }),
+    units: new FastCounter('dockercoins_worker_units_total', 'Units of work completed (one rng call + one hasher call each)', registry),
     flushed: new Counter({ name: 'dockercoins_worker_hashes_flushed_total', help: 'Units added to the ledger counter', labelNames: worker, registers: [registry] }),
-    coins: new Counter({ name: 'dockercoins_worker_coins_total', help: 'Coins found (hash starting with 0)', labelNames: worker, registers: [registry] }),
+    coins: new FastCounter('dockercoins_worker_coins_total', 'Coins found (hash starting with 0)', registry),
     pending: new Gauge({ name: 'dockercoins_worker_pending_units', help: 'Units done but not yet in the ledger', labelNames: worker, registers: [registry] }),
-    phase: new Counter({ name: 'dockercoins_worker_phase_seconds_total', help: 'Where the worker spends its time, by phase', labelNames: ['worker', 'phase'] as const, registers: [registry] }),
-    latency: new Histogram({
-      name: 'dockercoins_worker_upstream_duration_seconds',
-      help: 'rng and hasher call latency seen by the worker, queueing included',
-      labelNames: ['upstream'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    }),
-    served: new Counter({ name: 'dockercoins_worker_served_total', help: 'Answers received, by upstream and the replica that served them', labelNames: ['upstream', 'replica'] as const, registers: [registry] }),
+    phase: new FastCounter('dockercoins_worker_phase_seconds_total', 'Where the worker spends its time, by phase', registry),
+    latency: new FastHistogram('dockercoins_worker_upstream_duration_seconds', 'rng and hasher call latency seen by the worker, queueing included', registry),
+    served: new FastCounter('dockercoins_worker_served_total', 'Answers received, by upstream and the replica that served them', registry),
     errors: new Counter({ name: 'dockercoins_worker_errors_total', help: 'Failed calls, by cause and kind', labelNames: ['cause', 'kind'] as const, registers: [registry] }),
     retries: new Counter({ name: 'dockercoins_worker_retries_total', help: 'Back-off waits before retrying, by cause', labelNames: ['cause'] as const, registers: [registry] }),
     heartbeat: new Gauge({ name: 'dockercoins_worker_last_progress_timestamp_seconds', help: 'When the work loop last made progress', labelNames: worker, registers: [registry] }),

@@ -40,6 +40,7 @@ export interface ReplicaStats {
   calls: number;
   ms: number;
   queue?: number;
+  served?: { inc(): void };
 }
 
 export class Worker {
@@ -119,7 +120,7 @@ export class Worker {
       phaseMs: { ...this.phaseMs },
       rngTargets: this.rng.knownTargets,
       hasherTargets: this.hasher.knownTargets,
-      replicas: Object.fromEntries(Object.entries(this.replicas).map(([k, v]) => [k, { ...v }])),
+      replicas: Object.fromEntries(Object.entries(this.replicas).map(([k, { calls, ms, queue }]) => [k, { calls, ms, queue }])),
       errors: { ...this.errors },
     };
   }
@@ -168,7 +169,7 @@ export class Worker {
     stats.calls++;
     stats.ms += performance.now() - t0;
     if (answer.queueDepth !== undefined) stats.queue = answer.queueDepth;
-    this.opts.metrics.served.labels(cause, answer.servedBy).inc();
+    (stats.served ??= this.opts.metrics.served.bind({ upstream: cause, replica: answer.servedBy })).inc();
     return answer;
   }
 
@@ -257,11 +258,12 @@ export class Worker {
 
 /** The labelled series one worker writes on its hot path, resolved once. */
 function boundMetrics(m: WorkerMetrics, worker: string) {
+  const phase = (p: Phase) => m.phase.bind({ worker, phase: p });
   return {
-    units: m.units.labels(worker),
-    coins: m.coins.labels(worker),
-    phase: { sleep: m.phase.labels(worker, 'sleep'), rng: m.phase.labels(worker, 'rng'), hasher: m.phase.labels(worker, 'hasher'), ledger: m.phase.labels(worker, 'ledger') },
-    latency: { rng: m.latency.labels('rng'), hasher: m.latency.labels('hasher') },
+    units: m.units.bind({ worker }),
+    coins: m.coins.bind({ worker }),
+    phase: { sleep: phase('sleep'), rng: phase('rng'), hasher: phase('hasher'), ledger: phase('ledger') },
+    latency: { rng: m.latency.bind({ upstream: 'rng' }), hasher: m.latency.bind({ upstream: 'hasher' }) },
   };
 }
 
