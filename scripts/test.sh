@@ -40,7 +40,7 @@ fi
 # with a turbo test spinning the CPU.
 rc=0
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/unit/*.test.ts test/integration/*.test.ts test/browser/*.test.ts test/docker/*.test.ts || rc=$?
+  test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/browser/*.test.ts test/docker/*.test.ts || rc=$?
 if [ -n "$started_sandbox" ]; then
   docker swarm leave --force >/dev/null 2>&1 || true
   "$SANDBOX" stop || true

@@ -9,11 +9,22 @@ const KINDS: Record<Cause, string[]> = { rng: ['dns', 'connect', 'timeout', 'sta
 
 export function workerMetrics(registry: Registry) {
   const worker = ['worker'] as const;
+  /** Read at scrape time, so the figure is exact at that moment (the chaos test relies on it). */
+  const unflushed = new Map<string, () => number>();
   const metrics = {
     units: new FastCounter('dockercoins_worker_units_total', 'Units of work completed (one rng call + one hasher call each)', registry),
     flushed: new Counter({ name: 'dockercoins_worker_hashes_flushed_total', help: 'Units added to the ledger counter', labelNames: worker, registers: [registry] }),
     coins: new FastCounter('dockercoins_worker_coins_total', 'Coins found (hash starting with 0)', registry),
-    pending: new Gauge({ name: 'dockercoins_worker_pending_units', help: 'Units done but not yet in the ledger', labelNames: worker, registers: [registry] }),
+    unflushed,
+    pending: new Gauge({
+      name: 'dockercoins_worker_pending_units',
+      help: 'Units done but not yet in the ledger',
+      labelNames: worker,
+      registers: [registry],
+      collect() {
+        for (const [name, read] of unflushed) this.set({ worker: name }, read());
+      },
+    }),
     phase: new FastCounter('dockercoins_worker_phase_seconds_total', 'Where the worker spends its time, by phase', registry),
     latency: new FastHistogram('dockercoins_worker_upstream_duration_seconds', 'rng and hasher call latency seen by the worker, queueing included', registry),
     served: new FastCounter('dockercoins_worker_served_total', 'Answers received, by upstream and the replica that served them', registry),

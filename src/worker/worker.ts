@@ -69,6 +69,7 @@ export class Worker {
 
   constructor(private readonly opts: WorkerOptions) {
     this.m = boundMetrics(opts.metrics, opts.name);
+    opts.metrics.unflushed.set(opts.name, () => this.unflushed);
     this.id = `${opts.config.hostname}-${process.pid}-${opts.name}-${randomBytes(3).toString('hex')}`;
     this.rng = new Upstream('rng', opts.config.rngUrls, opts.config.httpTimeoutMs);
     this.hasher = new Upstream('hasher', opts.config.hasherUrls, opts.config.httpTimeoutMs);
@@ -237,7 +238,6 @@ export class Worker {
       this.unsent = null;
       this.ledgerOk();
     }
-    metrics.pending.set({ worker: name }, this.unflushed);
     metrics.heartbeat.set({ worker: name }, this.lastProgress / 1000);
     if (this.unsavedCoins.size > 0) await this.saveCoins();
     await ledger.publishStats(this.snapshot(), Math.max(5000, 3 * this.opts.config.flushIntervalMs)).catch(() => undefined);
