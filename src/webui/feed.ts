@@ -192,6 +192,7 @@ export function registerFeed(app: FastifyInstance, opts: { ledger: Ledger; confi
   app.get('/api/history', async (_req, reply) => reply.header('cache-control', 'no-store').send(feed.history));
 
   app.get('/events', (req, reply) => {
+    if (req.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
     if (clients.size >= MAX_CLIENTS) {
       return reply.code(503).header('retry-after', '5').type(TEXT).send(`webui: too many live dashboards (${MAX_CLIENTS}); try again later\n`);
     }
