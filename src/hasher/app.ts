@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { createHttpService, TEXT, type HttpService } from '../platform/http-service.js';
 import { FifoLimiter } from '../platform/limiter.js';
 import type { Logger } from '../platform/logger.js';
-import { FastCounter, Gauge } from '../platform/metrics.js';
+import { FastCounter, liveGauge } from '../platform/metrics.js';
 
 export interface HasherOptions {
   config: Config;
@@ -28,22 +28,8 @@ export async function createHasher({ config, logger, replica }: HasherOptions): 
       describeError: (err) => (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than HASHER_MAX_BYTES (${max} bytes)` : undefined),
     },
     (app, service) => {
-      new Gauge({
-        name: 'dockercoins_hasher_in_flight',
-        help: 'Requests being hashed (delay included) right now',
-        registers: [service.registry],
-        collect() {
-          this.set(limiter.inFlight);
-        },
-      });
-      new Gauge({
-        name: 'dockercoins_hasher_queue_depth',
-        help: 'Requests waiting for a slot (HASHER_CONCURRENCY > 0 only)',
-        registers: [service.registry],
-        collect() {
-          this.set(limiter.depth);
-        },
-      });
+      liveGauge(service.registry, 'dockercoins_hasher_in_flight', 'Requests being hashed (delay included) right now', () => limiter.inFlight);
+      liveGauge(service.registry, 'dockercoins_hasher_queue_depth', 'Requests waiting for a slot (HASHER_CONCURRENCY > 0 only)', () => limiter.depth);
       const hashes = new FastCounter('dockercoins_hasher_hashes_total', 'Hashes computed and answered', service.registry).bind();
       const bytes = new FastCounter('dockercoins_hasher_bytes_total', 'Body bytes hashed', service.registry).bind();
       const immediate = config.hasherConcurrency === 0 && delay === 0;

@@ -1,6 +1,6 @@
 // Prometheus metrics: one registry per service instance (several share a process under `up`), plus the
 // process-wide Node metrics appended to every /metrics answer.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -29,6 +29,18 @@ export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** Seconds buckets from 1 ms to 30 s: covers a turbo request and a 50-deep rng queue alike. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** A gauge read at scrape time (a queue's depth, requests in flight): zero cost between scrapes. */
+export function liveGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
 
 type Labels = Record<string, string>;
 

@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { createHttpService, TEXT, type HttpService } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import type { Logger } from '../platform/logger.js';
-import { Counter, FastCounter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '../platform/metrics.js';
+import { Counter, FastCounter, Gauge, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
 
 const DIGITS = /^\d+$/;
 
@@ -18,22 +18,8 @@ export interface RngOptions {
 }
 
 function rngMetrics(registry: Registry, limiter: FifoLimiter, concurrency: number) {
-  new Gauge({
-    name: 'dockercoins_rng_queue_depth',
-    help: 'Requests waiting for a slot (the bottleneck, made visible)',
-    registers: [registry],
-    collect() {
-      this.set(limiter.depth);
-    },
-  });
-  new Gauge({
-    name: 'dockercoins_rng_in_flight',
-    help: 'Requests inside delay + generate right now',
-    registers: [registry],
-    collect() {
-      this.set(limiter.inFlight);
-    },
-  });
+  liveGauge(registry, 'dockercoins_rng_queue_depth', 'Requests waiting for a slot (the bottleneck, made visible)', () => limiter.depth);
+  liveGauge(registry, 'dockercoins_rng_in_flight', 'Requests inside delay + generate right now', () => limiter.inFlight);
   new Gauge({ name: 'dockercoins_rng_concurrency_limit', help: 'RNG_CONCURRENCY (0 = unlimited)', registers: [registry] }).set(concurrency);
   return {
     wait: new Histogram({ name: 'dockercoins_rng_queue_wait_seconds', help: 'Time a request waited for a slot', buckets: LATENCY_BUCKETS, registers: [registry] }),
