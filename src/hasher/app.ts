@@ -64,7 +64,7 @@ export async function createHasher({ config, logger, replica }: HasherOptions): 
         if (immediate) {
           hashes.inc();
           bytes.inc(size);
-          return reply.type(TEXT).send(hex);
+          return reply.send(hex); // a string goes out as text/plain; charset=utf-8
         }
         const release = await limiter.acquire();
         try {

@@ -74,6 +74,7 @@ export async function createRng({ config, logger, replica }: RngOptions): Promis
     (app, service) => {
       metrics = rngMetrics(service.registry, limiter, config.rngConcurrency);
       const max = config.rngMaxBytes;
+      const queued = config.rngConcurrency > 0 || delay > 0;
 
       app.get('/', async (_req, reply) => reply.type(TEXT).send(`RNG running on ${config.hostname}\n`));
 
@@ -86,7 +87,7 @@ export async function createRng({ config, logger, replica }: RngOptions): Promis
         if (n > max) {
           return reply.code(413).type(TEXT).send(`rng: ${raw.length > 20 ? `${raw.slice(0, 20)}…` : raw} bytes is more than RNG_MAX_BYTES (${max})\n`);
         }
-        reply.header('x-rng-queue-depth', String(limiter.depth));
+        if (queued) reply.header('x-rng-queue-depth', String(limiter.depth));
         let bytes: Buffer | null;
         try {
           bytes = await generate(n, reply);
@@ -97,7 +98,7 @@ export async function createRng({ config, logger, replica }: RngOptions): Promis
         }
         if (!bytes) return reply.code(499).send();
         metrics.bytes.inc(n);
-        return reply.type('application/octet-stream').send(bytes);
+        return reply.send(bytes); // a Buffer goes out as application/octet-stream
       });
     },
   );
