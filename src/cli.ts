@@ -30,7 +30,8 @@ async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config
     const ledger = await redis();
     // WORKER_CONCURRENCY loops in this process (default 1, as the original): `worker.1`, `worker.2`, …
     const names = config.workerConcurrency === 1 ? ['worker'] : Array.from({ length: config.workerConcurrency }, (_, i) => `worker.${i + 1}`);
-    const run = await startWorkers({ config, ledger, names, logger: (name) => logger.child({ svc: name }), adminLogger: logger, adminPort: config.metricsPort || undefined });
+    const loggerFor = (name: string) => (name === 'worker' ? logger : createLogger({ service: name, level: config.logLevel, format: config.logFormat, hostname: config.hostname }));
+    const run = await startWorkers({ config, ledger, names, logger: loggerFor, adminLogger: logger, adminPort: config.metricsPort || undefined });
     logger.info(`worker started: rng ${config.rngUrls.join(',')} · hasher ${config.hasherUrls.join(',')} · ledger ${ledger.where}` + (config.metricsPort ? ` · admin on port ${config.metricsPort}` : ''));
     exitOnSignals(logger, config.shutdownTimeoutMs, async () => {
       await run.stop();

@@ -48,7 +48,7 @@ export async function createWebui({ config, logger, replica, ledger, staticDir }
         }
       });
 
-      registerFeed(app, { ledger, config, stopping: service.stopping, logger });
+      registerFeed(app, { ledger, stopping: service.stopping });
 
       await app.register(fastifyStatic, {
         root: staticDir ?? defaultStaticDir(),

@@ -2,9 +2,7 @@
 // Snapshot, keeps a history, and pushes it to every browser over Server-Sent Events (GET /events).
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Logger } from '../platform/logger.js';
 import { TEXT } from '../platform/http-service.js';
 import type { Phase } from '../worker/metrics.js';
 import type { WorkerSnapshot } from '../worker/worker.js';
@@ -178,7 +176,7 @@ function emptySnapshot(where: string): Snapshot {
   };
 }
 
-export function registerFeed(app: FastifyInstance, opts: { ledger: Ledger; config: Config; stopping: AbortSignal; logger: Logger }): Feed {
+export function registerFeed(app: FastifyInstance, opts: { ledger: Ledger; stopping: AbortSignal }): Feed {
   const feed = new Feed(opts.ledger);
   const clients = new Set<ServerResponse>();
   app.addHook('onListen', async () => feed.start());

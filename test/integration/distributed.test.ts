@@ -72,6 +72,19 @@ describe('separate processes on a real Redis', () => {
     assert.ok(served - inRedis >= 0 && served - inRedis <= 1, `hasher served ${served}, Redis has ${inRedis} (only the abandoned in-flight unit may differ)`);
   });
 
+  it('WORKER_CONCURRENCY runs several loops in one process, each counted, all flushed on SIGTERM', async () => {
+    const w = await worker({ ...env('loops'), WORKER_CONCURRENCY: '3' }, procs);
+    await waitFor('units', async () => (await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total')) > 60);
+    for (const name of ['worker.1', 'worker.2', 'worker.3']) {
+      assert.ok((await metric(`${w.url}/metrics`, 'dockercoins_worker_units_total', `worker="${name}"`)) > 0, name);
+    }
+    await w.p.stop('SIGTERM');
+    const raw = redis.client();
+    assert.equal(Number(await raw.get('loops:hashes')), finalCounts(w.p).done);
+    raw.disconnect();
+    assert.match(w.p.output, /^worker\.3 +\|/m);
+  });
+
   it('Redis stopped and restarted mid-run: the worker survives, keeps counting, and catches up exactly', async () => {
     const w = await worker(env('outage'), procs);
     const web = await service('webui', { REDIS_URL: redis.url, DOCKERCOINS_NAMESPACE: 'outage' }, procs);
