@@ -112,7 +112,8 @@ export class Worker {
   snapshot(): WorkerSnapshot {
     return {
       worker: this.id,
-      name: this.opts.name,
+      // Loops under `up` are worker.1…N; a lone worker process is told apart by its host (container) and pid.
+      name: this.opts.name === 'worker' ? `worker ${this.opts.config.hostname}/${process.pid}` : this.opts.name,
       at: Date.now(),
       startedAt: this.startedAt,
       units: this.units,
