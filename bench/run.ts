@@ -17,8 +17,8 @@ const quick = args.includes('--quick');
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const LOAD_S = quick ? 3 : 4;
-const E2E_S = quick ? 4 : 10;
-const FAITHFUL_S = quick ? 10 : 30;
+const E2E_S = quick ? 3 : 10;
+const FAITHFUL_S = quick ? 6 : 30;
 const TURBO = { RNG_DELAY_MS: '0', HASHER_DELAY_MS: '0', WORKER_DELAY_MS: '0', RNG_CONCURRENCY: '0' };
 const QUIET = { LOG_LEVEL: 'warn', DRAIN_MS: '0', HOST: '127.0.0.1' };
 
@@ -98,8 +98,8 @@ async function versus(name: string, ceiling: () => Promise<{ c: Child; url: stri
   const rounds = quick ? 1 : 3;
   const bare: number[] = [];
   const ours: Awaited<ReturnType<typeof load>>[] = [];
-  await load(`${a.url}/`, post, 2);
-  await load(`${b.url}${path}`, post, 2);
+  await load(`${a.url}/`, post, quick ? 1 : 2);
+  await load(`${b.url}${path}`, post, quick ? 1 : 2);
   for (let i = 0; i < rounds; i++) {
     bare.push((await load(`${a.url}/`, post)).rps);
     ours.push(await load(`${b.url}${path}`, post));

@@ -52,6 +52,10 @@ fi
 rc=0
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
   test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/browser/*.test.ts test/docker/*.test.ts || rc=$?
+# A smoke run of the benchmark (numbers only, no assertions): it must still run end to end.
+if [ $rc = 0 ]; then
+  timeout 150 npm run bench --silent -- --quick --json .test-artifacts/bench-quick.json || { echo "bench smoke run failed" >&2; rc=1; }
+fi
 if [ -n "$started_sandbox" ]; then
   docker swarm leave --force >/dev/null 2>&1 || true
   "$SANDBOX" stop || true
