@@ -49,15 +49,22 @@ fi
 
 # One run, one file at a time: the rate checks measure sleeps and queues, and must not share two cores
 # with a turbo test spinning the CPU.
-rc=0
+mkdir -p .test-artifacts
+log=.test-artifacts/test-output.txt
+set +e
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/browser/*.test.ts test/docker/*.test.ts || rc=$?
+  test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/browser/*.test.ts test/docker/*.test.ts 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
 # A smoke run of the benchmark (numbers only, no assertions): it must still run end to end.
-if [ $rc = 0 ]; then
+if [ "$rc" = 0 ]; then
   timeout 150 npm run bench --silent -- --quick --json .test-artifacts/bench-quick.json || { echo "bench smoke run failed" >&2; rc=1; }
 fi
 if [ -n "$started_sandbox" ]; then
   docker swarm leave --force >/dev/null 2>&1 || true
   "$SANDBOX" stop || true
 fi
-exit $rc
+# The runner's totals, repeated as the very last line (the bench and the engine's shutdown print after them).
+count() { sed -n "s/^ℹ $1 \([0-9]*\)$/\1/p" "$log" | tail -1; }
+echo "tests: $(count pass) passed, $(count fail) failed, $(count skipped) skipped"
+exit "$rc"
