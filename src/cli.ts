@@ -4,7 +4,7 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { HttpService } from './platform/http-service.js';
-import { createLogger, type Logger } from './platform/logger.js';
+import { replicaNames, serviceLogger, type Logger } from './platform/logger.js';
 import { exitOnSignals } from './platform/shutdown.js';
 import { VERSION } from './platform/version.js';
 import { UsageError } from './usage.js';
@@ -21,7 +21,7 @@ See README.md for every environment variable.`;
 async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config, logger: Logger): Promise<void> {
   const redis = async (): Promise<Ledger> => {
     const { RedisLedger } = await import('./ledger/redis.js');
-    return new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger });
+    return RedisLedger.fromConfig(config, logger);
   };
   const innerDeadline = Math.max(500, config.shutdownTimeoutMs - config.drainMs - 500);
 
@@ -29,8 +29,8 @@ async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config
     const { startWorkers } = await import('./worker/run.js');
     const ledger = await redis();
     // WORKER_CONCURRENCY loops in this process (default 1, as the original): `worker.1`, `worker.2`, …
-    const names = config.workerConcurrency === 1 ? ['worker'] : Array.from({ length: config.workerConcurrency }, (_, i) => `worker.${i + 1}`);
-    const loggerFor = (name: string) => (name === 'worker' ? logger : createLogger({ service: name, level: config.logLevel, format: config.logFormat, hostname: config.hostname }));
+    const names = replicaNames('worker', config.workerConcurrency);
+    const loggerFor = (name: string) => (name === 'worker' ? logger : serviceLogger(config, name));
     const run = await startWorkers({ config, ledger, names, logger: loggerFor, adminLogger: logger, adminPort: config.metricsPort || undefined });
     logger.info(`worker started: rng ${config.rngUrls.join(',')} · hasher ${config.hasherUrls.join(',')} · ledger ${ledger.where}` + (config.metricsPort ? ` · admin on port ${config.metricsPort}` : ''));
     exitOnSignals(logger, config.shutdownTimeoutMs, async () => {
@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);
       const config = loadConfig();
-      const logger = createLogger({ service: command, level: config.logLevel, format: config.logFormat, hostname: config.hostname });
+      const logger = serviceLogger(config, command);
       return await serve(command, config, logger);
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -5,7 +5,7 @@ import type { Ledger } from './ledger/ledger.js';
 import { MemoryLedger } from './ledger/memory.js';
 import { RedisLedger } from './ledger/redis.js';
 import { createHasher } from './hasher/app.js';
-import { createLogger, setPrefixWidth, type Logger } from './platform/logger.js';
+import { replicaNames as names, serviceLogger, setPrefixWidth, type Logger } from './platform/logger.js';
 import type { HttpService } from './platform/http-service.js';
 import { exitOnSignals } from './platform/shutdown.js';
 import { createRng } from './rng/app.js';
@@ -43,10 +43,6 @@ export function parseUpArgs(argv: string[]): UpOptions {
   return opts;
 }
 
-function names(service: string, n: number): string[] {
-  return n === 1 ? [service] : Array.from({ length: n }, (_, i) => `${service}.${i + 1}`);
-}
-
 export async function up(opts: UpOptions, env: Env = process.env): Promise<void> {
   const turbo = opts.turbo ? { RNG_DELAY_MS: '0', HASHER_DELAY_MS: '0', WORKER_DELAY_MS: '0', RNG_CONCURRENCY: '0' } : {};
   const base = loadConfig({ ...env, ...turbo, ...(opts.redis ? { REDIS_URL: opts.redis } : {}) });
@@ -59,11 +55,11 @@ export async function up(opts: UpOptions, env: Env = process.env): Promise<void>
   const config: Config = { ...base, drainMs: env.DRAIN_MS ? base.drainMs : 0 };
   const all = [...names('rng', opts.scale.rng), ...names('hasher', opts.scale.hasher), ...names('worker', opts.scale.worker), 'webui', 'ledger', 'dockercoins'];
   setPrefixWidth(Math.max(...all.map((n) => n.length)));
-  const log = (service: string): Logger => createLogger({ service, level: config.logLevel, format: config.logFormat, hostname: config.hostname });
+  const log = (service: string): Logger => serviceLogger(config, service);
   const main = log('dockercoins');
   const startedAt = Date.now();
 
-  const ledger: Ledger = useRedis ? new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger: log('ledger') }) : new MemoryLedger();
+  const ledger: Ledger = useRedis ? RedisLedger.fromConfig(config, log('ledger')) : new MemoryLedger();
   const services: HttpService[] = [];
   const listen = async (svc: HttpService, port: number) => {
     services.push(svc);

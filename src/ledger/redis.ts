@@ -2,7 +2,7 @@
 // `<ns>:`. Our additions (`flushseq:<worker>`, `coins:recent`, `workers`, `worker:<id>`) are small and expire.
 // Every command has a timeout and fails at once while disconnected: callers retry, nothing waits forever.
 import { Redis } from 'ioredis';
-import { keyPrefix } from '../config.js';
+import { keyPrefix, type Config } from '../config.js';
 import { safeUrl, type Logger } from '../platform/logger.js';
 import type { Coin, FlushBatch, Ledger, Totals, WorkerStats } from './ledger.js';
 
@@ -39,6 +39,10 @@ export interface RedisLedgerOptions {
 }
 
 export class RedisLedger implements Ledger {
+  static fromConfig(config: Pick<Config, 'redisUrl' | 'namespace' | 'redisTimeoutMs'>, logger: Logger): RedisLedger {
+    return new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger });
+  }
+
   readonly kind = 'redis' as const;
   readonly where: string;
   private readonly client: Redis & Scripts;

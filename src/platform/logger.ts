@@ -1,7 +1,7 @@
 // Logging: pino everywhere. LOG_FORMAT=json writes pino's JSON lines; LOG_FORMAT=pretty (default) writes one
 // human line per event, prefixed with the service name, like `docker-compose logs` shows the original.
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogFormat, LogLevel } from '../config.js';
+import type { Config, LogFormat, LogLevel } from '../config.js';
 
 export type { Logger };
 
@@ -57,6 +57,16 @@ export function createLogger(opts: {
     },
     stream,
   );
+}
+
+/** A service's logger as the environment configures it. */
+export function serviceLogger(config: Pick<Config, 'logLevel' | 'logFormat' | 'hostname'>, service: string): Logger {
+  return createLogger({ service, level: config.logLevel, format: config.logFormat, hostname: config.hostname });
+}
+
+/** Replica names as they are logged: `rng` alone, or `rng.1` … `rng.N` when scaled. */
+export function replicaNames(service: string, n: number): string[] {
+  return n === 1 ? [service] : Array.from({ length: n }, (_, i) => `${service}.${i + 1}`);
 }
 
 /** A URL fit for a log line: credentials replaced. */
