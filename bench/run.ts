@@ -2,13 +2,14 @@
 // Everything measured in one run, on loopback, side by side: the bare-Node ceiling, rng and hasher in turbo,
 // the end-to-end pipeline in turbo (all-in-one and one process per service on a real Redis), the faithful
 // rates next to the model, and the footprint (RSS, time to first hash, time to exit).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { slope } from '../src/webui/speed.js';
-import { freePort, get, metric, waitFor } from '../test/helpers/net.js';
+import { get, metric, waitFor } from '../test/helpers/net.js';
+import { onFreePort } from '../test/helpers/ports.js';
 import { CLI, cleanEnv } from '../test/helpers/proc.js';
 import { TestRedis } from '../test/helpers/redis.js';
 
@@ -38,8 +39,25 @@ const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v
 
 class Child {
   readonly p: ChildProcess;
+  output = '';
   constructor(cmd: string[], env: Record<string, string>) {
-    this.p = spawn(process.execPath, cmd, { env: cleanEnv(env), stdio: ['ignore', 'ignore', 'inherit'] });
+    this.p = spawn(process.execPath, cmd, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
+    this.p.stdout!.on('data', (d: Buffer) => {
+      if (this.output.length < 100_000) this.output += d.toString();
+    });
+  }
+  /** The port from the first line matching `re` (a service started on port 0 logs where it listens). */
+  async port(re: RegExp): Promise<number> {
+    const m = await waitFor(
+      `port in output ${re}`,
+      async () => {
+        if (this.p.exitCode !== null) throw new Error(`exited: ${this.output.slice(-300)}`);
+        return re.exec(this.output) ?? undefined;
+      },
+      20_000,
+      20,
+    );
+    return Number(m[1]);
   }
   rssMb(): number {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.p.pid}/status`, 'utf8'));
@@ -60,21 +78,28 @@ class Child {
   }
 }
 
+let serial = 0;
+/** A service on a port found free; its x-served-by (a name of our own) proves the port is its. */
 async function service(kind: string, env: Record<string, string>): Promise<{ c: Child; url: string }> {
-  const port = await freePort();
-  const c = new Child([CLI, kind], { ...QUIET, ...env, PORT: String(port) });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(kind, async () => (await get(`${url}/healthz`, { timeoutMs: 500 })).ok);
-  return { c, url };
+  const name = `bench-${kind}-${process.pid}-${++serial}`;
+  return onFreePort(async (port) => {
+    const c = new Child([CLI, kind], { ...QUIET, ...env, HOSTNAME: name, PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(kind, async () => {
+      if (c.p.exitCode !== null) throw new Error(`${kind} exited`);
+      return (await get(`${url}/healthz`, { timeoutMs: 500 })).headers.get('x-served-by') === name;
+    });
+    return { c, url };
+  });
 }
 
-const BARE_RNG = `require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/octet-stream'});s.end(require('crypto').randomBytes(32))}).listen(+process.env.PORT,'127.0.0.1')`;
-const BARE_HASHER = `require('http').createServer((q,s)=>{const h=require('crypto').createHash('sha256');q.on('data',d=>h.update(d));q.on('end',()=>{s.writeHead(200,{'content-type':'text/plain'});s.end(h.digest('hex'))})}).listen(+process.env.PORT,'127.0.0.1')`;
+const LISTEN = `.listen(0,'127.0.0.1',function(){console.log('port '+this.address().port)})`;
+const BARE_RNG = `require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/octet-stream'});s.end(require('crypto').randomBytes(32))})${LISTEN}`;
+const BARE_HASHER = `require('http').createServer((q,s)=>{const h=require('crypto').createHash('sha256');q.on('data',d=>h.update(d));q.on('end',()=>{s.writeHead(200,{'content-type':'text/plain'});s.end(h.digest('hex'))})})${LISTEN}`;
 
 async function bare(code: string): Promise<{ c: Child; url: string }> {
-  const port = await freePort();
-  const c = new Child(['-e', code], { PORT: String(port) });
-  const url = `http://127.0.0.1:${port}`;
+  const c = new Child(['-e', code], {});
+  const url = `http://127.0.0.1:${await c.port(/port (\d+)/)}`;
   await waitFor('bare server', async () => (await get(`${url}/`, { timeoutMs: 500 })).ok);
   return { c, url };
 }
@@ -93,7 +118,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** A service against the bare-Node ceiling doing the same work, in alternating rounds (this machine's run-to-run
  *  noise is ±10 %; alternating and taking medians keeps the ratio honest). */
-async function versus(name: string, ceiling: () => Promise<{ c: Child; url: string }>, svc: () => Promise<{ c: Child; url: string }>, path: string, post: boolean): Promise<void> {
+async function versus(
+  name: string,
+  ceiling: () => Promise<{ c: Child; url: string }>,
+  svc: () => Promise<{ c: Child; url: string }>,
+  path: string,
+  post: boolean,
+): Promise<void> {
   const [a, b] = [await ceiling(), await svc()];
   const rounds = quick ? 1 : 3;
   const bare: number[] = [];
@@ -108,14 +139,38 @@ async function versus(name: string, ceiling: () => Promise<{ c: Child; url: stri
   await Promise.all([a.c.stop(), b.c.stop()]);
   const best = ours.sort((x, y) => x.rps - y.rps)[Math.floor(ours.length / 2)]!;
   report('http', `ceiling for ${name}: bare node:http`, median(bare), 'req/s', `median of ${rounds}`);
-  report('http', name, best.rps, 'req/s', `${Math.round((100 * best.rps) / median(bare))} % of ceiling · p50 ${best.p50} ms · p99 ${best.p99} ms · RSS ${rss.toFixed(0)} MB${best.errors ? ` · ${best.errors} errors` : ''}`);
+  report(
+    'http',
+    name,
+    best.rps,
+    'req/s',
+    `${Math.round((100 * best.rps) / median(bare))} % of ceiling · p50 ${best.p50} ms · p99 ${best.p99} ms · RSS ${rss.toFixed(0)} MB${best.errors ? ` · ${best.errors} errors` : ''}`,
+  );
 }
 
 async function httpSection(): Promise<void> {
   console.log(`\nHTTP, 32 connections (autocannon), alternating ${LOAD_S} s rounds against the bare-Node ceiling`);
-  await versus('rng GET /32 (turbo)', () => bare(BARE_RNG), () => service('rng', TURBO), '/32', false);
-  await versus('hasher POST / 32 bytes (turbo)', () => bare(BARE_HASHER), () => service('hasher', TURBO), '/', true);
-  await versus('rng GET /32 (turbo, access log on)', () => bare(BARE_RNG), () => service('rng', { ...TURBO, LOG_LEVEL: 'info' }), '/32', false);
+  await versus(
+    'rng GET /32 (turbo)',
+    () => bare(BARE_RNG),
+    () => service('rng', TURBO),
+    '/32',
+    false,
+  );
+  await versus(
+    'hasher POST / 32 bytes (turbo)',
+    () => bare(BARE_HASHER),
+    () => service('hasher', TURBO),
+    '/',
+    true,
+  );
+  await versus(
+    'rng GET /32 (turbo, access log on)',
+    () => bare(BARE_RNG),
+    () => service('rng', { ...TURBO, LOG_LEVEL: 'info' }),
+    '/32',
+    false,
+  );
 }
 
 /** hashes/s from the workers' own unit counters, a least-squares fit over samples (no flush aliasing). */
@@ -130,10 +185,22 @@ async function unitRate(metricsUrl: string, seconds: number): Promise<number> {
 }
 
 async function up(extra: string[], env: Record<string, string> = {}) {
-  const [webui, rng, hasher, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const c = new Child([CLI, 'up', ...extra], { ...QUIET, ...env, WEBUI_PORT: String(webui), RNG_PORT: String(rng), HASHER_PORT: String(hasher), METRICS_PORT: String(admin) });
-  const metrics = `http://127.0.0.1:${admin}/metrics`;
   const t0 = performance.now();
+  const ports = { ...QUIET, ...env, WEBUI_PORT: '0', RNG_PORT: '0', HASHER_PORT: '0' };
+  const { c, metrics } = await onFreePort(async (admin) => {
+    const c = new Child([CLI, 'up', ...extra], { ...ports, METRICS_PORT: String(admin) });
+    const metrics = `http://127.0.0.1:${admin}/metrics`;
+    await waitFor(
+      'admin listener',
+      async () => {
+        if (c.p.exitCode !== null) throw new Error('exited');
+        return (await get(metrics, { timeoutMs: 500 })).ok;
+      },
+      20_000,
+      10,
+    );
+    return { c, metrics };
+  });
   await waitFor('first unit', async () => (await metric(metrics, 'dockercoins_worker_units_total').catch(() => 0)) > 0, 20_000, 10);
   return { c, metrics, firstUnitMs: performance.now() - t0 };
 }
@@ -148,7 +215,13 @@ async function e2eSection(): Promise<void> {
     const cpu = (u.c.cpu() - cpu0) / E2E_S;
     const rss = u.c.rssMb();
     await u.c.stop();
-    report('e2e', `all-in-one npm start --turbo, ${workers} workers`, rate, 'hashes/s', `1 process · CPU ${(cpu * 100).toFixed(0)} % · RSS ${rss.toFixed(0)} MB`);
+    report(
+      'e2e',
+      `all-in-one npm start --turbo, ${workers} workers`,
+      rate,
+      'hashes/s',
+      `1 process · CPU ${(cpu * 100).toFixed(0)} % · RSS ${rss.toFixed(0)} MB`,
+    );
   }
   const redis = await new TestRedis().start();
   try {
@@ -157,11 +230,24 @@ async function e2eSection(): Promise<void> {
     const workerProcs: Child[] = [];
     const adminPorts: number[] = [];
     for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      adminPorts.push(port);
-      workerProcs.push(new Child([CLI, 'worker'], { ...QUIET, ...TURBO, WORKER_CONCURRENCY: '32', REDIS_URL: redis.url, RNG_URL: rngS.url, HASHER_URL: hasherS.url, METRICS_PORT: String(port) }));
+      await onFreePort(async (port) => {
+        const c = new Child([CLI, 'worker'], {
+          ...QUIET,
+          ...TURBO,
+          WORKER_CONCURRENCY: '32',
+          REDIS_URL: redis.url,
+          RNG_URL: rngS.url,
+          HASHER_URL: hasherS.url,
+          METRICS_PORT: String(port),
+        });
+        await waitFor('worker', async () => {
+          if (c.p.exitCode !== null) throw new Error('exited');
+          return (await get(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 500 })).ok;
+        });
+        workerProcs.push(c);
+        adminPorts.push(port);
+      });
     }
-    await Promise.all(adminPorts.map((p) => waitFor('worker', async () => (await get(`http://127.0.0.1:${p}/healthz`, { timeoutMs: 500 })).ok)));
     await sleep(1500);
     const all = [rngS.c, hasherS.c, ...workerProcs];
     const cpu0 = all.map((c) => c.cpu());
@@ -177,10 +263,13 @@ async function e2eSection(): Promise<void> {
       'one process per service, real Redis (2 worker processes)',
       rates.reduce((a, b) => a + b, 0),
       'hashes/s',
-      `CPU rng ${cpu[0]!.toFixed(0)} % · hasher ${cpu[1]!.toFixed(0)} % · workers ${cpu.slice(2).map((c) => c.toFixed(0)).join('+')} % · RSS max ${Math.max(...rss).toFixed(0)} MB · Redis ${inRedis}`,
+      `CPU rng ${cpu[0]!.toFixed(0)} % · hasher ${cpu[1]!.toFixed(0)} % · workers ${cpu
+        .slice(2)
+        .map((c) => c.toFixed(0))
+        .join('+')} % · RSS max ${Math.max(...rss).toFixed(0)} MB · Redis ${inRedis}`,
     );
   } finally {
-    await redis.stop();
+    await redis.close();
   }
 }
 
@@ -199,7 +288,13 @@ async function faithfulSection(): Promise<void> {
   await Promise.all(systems.map((s) => s.c.stop()));
   cases.forEach(([name, , model], i) => {
     const err = ((rates[i]! - model) / model) * 100;
-    report('faithful', name, rates[i]!, 'hashes/s', `model ${model.toFixed(2)} · error ${err >= 0 ? '+' : ''}${err.toFixed(1)} % · RSS ${rss[i]!.toFixed(0)} MB`);
+    report(
+      'faithful',
+      name,
+      rates[i]!,
+      'hashes/s',
+      `model ${model.toFixed(2)} · error ${err >= 0 ? '+' : ''}${err.toFixed(1)} % · RSS ${rss[i]!.toFixed(0)} MB`,
+    );
   });
 }
 
@@ -211,7 +306,13 @@ async function footprintSection(): Promise<void> {
     firsts.push(u.firstUnitMs);
     await u.c.stop();
   }
-  report('footprint', 'npm start → first hash (median of 3)', firsts.sort((a, b) => a - b)[1]!, 'ms', 'process spawn included; one unit = 300 ms of deliberate sleeps');
+  report(
+    'footprint',
+    'npm start → first hash (median of 3)',
+    firsts.sort((a, b) => a - b)[1]!,
+    'ms',
+    'process spawn included; one unit = 300 ms of deliberate sleeps',
+  );
   const u = await up([]);
   await sleep(500);
   report('footprint', 'npm start: SIGTERM → exit', await u.c.stop(), 'ms');
@@ -222,7 +323,13 @@ async function footprintSection(): Promise<void> {
     await autocannon({ url: `${s.url}/${post ? '' : '32'}`, connections: 100, duration: 2, ...(post ? { method: 'POST', body: Buffer.alloc(32) } : {}) });
     const loaded = s.c.rssMb();
     const exitMs = await s.c.stop();
-    report('footprint', `${kind}: RSS idle / after a 100-connection flood`, loaded, 'MB', `idle ${idle.toFixed(0)} MB · SIGTERM → exit ${exitMs.toFixed(0)} ms (DRAIN_MS=0)`);
+    report(
+      'footprint',
+      `${kind}: RSS idle / after a 100-connection flood`,
+      loaded,
+      'MB',
+      `idle ${idle.toFixed(0)} MB · SIGTERM → exit ${exitMs.toFixed(0)} ms (DRAIN_MS=0)`,
+    );
   }
 }
 

@@ -20,6 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
+npm run lint --silent
 npm run build --silent
 npm run typecheck --silent
 
@@ -47,15 +48,23 @@ if ! docker info >/dev/null 2>&1; then
   echo "NOTE: no Docker engine reachable: the container tests (test/docker) will report themselves skipped." >&2
 fi
 
-# One run, one file at a time: the rate checks measure sleeps and queues, and must not share two cores
-# with a turbo test spinning the CPU.
+# The unit tier first (hermetic, seconds), then one run of every other tier, one file at a time: the rate checks
+# measure sleeps and queues, and must not share two cores with a turbo test spinning the CPU.
 mkdir -p .test-artifacts
 log=.test-artifacts/test-output.txt
+tracked() { git status --porcelain --untracked-files=no 2>/dev/null; git diff 2>/dev/null | sha1sum; }
+before=$(tracked)
 set +e
-node --import tsx --test --test-concurrency=1 --test-reporter=spec \
+node --import tsx --test --test-force-exit --test-concurrency=1 --test-reporter=spec \
   test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/browser/*.test.ts test/docker/*.test.ts 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
+# A test run writes nothing into tracked files.
+if [ "$(tracked)" != "$before" ]; then
+  echo "the test run changed tracked files:" >&2
+  git status --porcelain --untracked-files=no >&2
+  rc=1
+fi
 # A smoke run of the benchmark (numbers only, no assertions): it must still run end to end.
 if [ "$rc" = 0 ]; then
   timeout 150 npm run bench --silent -- --quick --json .test-artifacts/bench-quick.json || { echo "bench smoke run failed" >&2; rc=1; }

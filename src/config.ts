@@ -1,5 +1,8 @@
-// One typed schema for the environment. Defaults reproduce the original DockerCoins exactly.
-// A bad value throws ConfigError naming the variable; entry points turn it into exit code 2.
+// The one table of configuration: every environment variable, once — name, default, parser, one-line doc.
+// Nothing else reads process.env. Each service gets its typed section; a bad value throws ConfigError naming the
+// variable, which entry points turn into exit code 2. Defaults reproduce the original DockerCoins exactly.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 
 export type Env = Record<string, string | undefined>;
@@ -19,37 +22,203 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'pretty' | 'json';
 export type LivenessMode = 'cheap' | 'naive';
 
-export interface Config {
-  port: number;
-  host: string;
-  redisUrl: string;
-  rngUrls: string[];
-  hasherUrls: string[];
-  rngDelayMs: number;
-  hasherDelayMs: number;
-  workerDelayMs: number;
-  workerConcurrency: number;
-  rngConcurrency: number;
-  hasherConcurrency: number;
-  rngQueueLimit: number;
-  rngBytes: number;
-  rngMaxBytes: number;
-  hasherMaxBytes: number;
-  flushIntervalMs: number;
-  namespace: string;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
-  httpTimeoutMs: number;
-  redisTimeoutMs: number;
-  retryMaxMs: number;
-  metricsPort: number;
-  drainMs: number;
-  shutdownTimeoutMs: number;
-  livenessMode: LivenessMode;
-  adminRoutes: boolean;
-  faults: FaultSettings;
-  hostname: string;
+// ---- parsers: (raw text, variable name) → value, or ConfigError naming the variable -------------------------
+
+type Parse<T> = (raw: string, name: string) => T;
+
+export const integer =
+  (min = 0, max = Number.MAX_SAFE_INTEGER): Parse<number> =>
+  (raw, name) => {
+    if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number >= ${min}, got ${JSON.stringify(raw)}`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(name, `expected a number between ${min} and ${max}, got ${raw}`);
+    return value;
+  };
+
+export const fraction: Parse<number> = (raw, name) => {
+  const value = Number(raw);
+  if (!/^(0|1|0?\.\d+|1\.0+)$/.test(raw) || !(value >= 0 && value <= 1)) {
+    throw new ConfigError(name, `expected a fraction between 0 and 1, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+};
+
+export const bool: Parse<boolean> = (raw, name) => {
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on', 'y'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', 'n'].includes(v)) return false;
+  throw new ConfigError(name, `expected on/off (true/false, 1/0), got ${JSON.stringify(raw)}`);
+};
+
+const oneOf =
+  <T extends string>(allowed: readonly T[]): Parse<T> =>
+  (raw, name) => {
+    const value = raw.toLowerCase();
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+    }
+    return value as T;
+  };
+
+const urlList =
+  (protocols: string[]): Parse<string[]> =>
+  (raw, name) => {
+    const urls = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (urls.length === 0) throw new ConfigError(name, 'expected at least one URL');
+    return urls.map((u) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(u);
+      } catch {
+        throw new ConfigError(name, `not a URL: ${JSON.stringify(u)}`);
+      }
+      if (!protocols.includes(parsed.protocol)) {
+        throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${JSON.stringify(parsed.protocol)}`);
+      }
+      return u.replace(/\/+$/, '');
+    });
+  };
+
+const oneUrl =
+  (protocols: string[]): Parse<string> =>
+  (raw, name) => {
+    const [first, ...more] = urlList(protocols)(raw, name);
+    if (more.length > 0) throw new ConfigError(name, 'expected one URL, got a list');
+    return first!;
+  };
+
+const pattern =
+  (re: RegExp, what: string): Parse<string> =>
+  (raw, name) => {
+    if (!re.test(raw)) throw new ConfigError(name, `expected ${what}, got ${JSON.stringify(raw)}`);
+    return raw;
+  };
+
+const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+const listenAddress: Parse<string> = (raw, name) => {
+  if (isIP(raw) || HOSTNAME_RE.test(raw)) return raw;
+  throw new ConfigError(name, `expected an IP address or a host name, got ${JSON.stringify(raw)}`);
+};
+
+/** The original turned on debug logs with DEBUG=y (anything starting with y, 1, t or on); anything else is off. */
+const debugFlag: Parse<boolean> = (raw) => /^(y|1|t|on)/i.test(raw);
+
+// ---- the table ---------------------------------------------------------------------------------------------
+
+export interface Variable<T> {
+  readonly default: T;
+  readonly parse: Parse<T>;
+  readonly doc: string;
+  /** The default as the README shows it (markdown). */
+  readonly shown: string;
+  /** A value the parser must refuse (tried by the tests); null for free text that cannot be wrong. */
+  readonly garbage: string | null;
 }
+
+function v<T>(fallback: T, parse: Parse<T>, doc: string, garbage: string | null, shown?: string): Variable<T> {
+  const text = shown ?? `\`${Array.isArray(fallback) ? fallback.join(',') : String(fallback)}\``;
+  return { default: fallback, parse, doc, shown: text, garbage };
+}
+
+const ms = (max = 600_000) => integer(0, max);
+
+export const VARIABLES = {
+  PORT: v(80, integer(0, 65_535), 'listen port of rng, hasher, webui (0 = any free port, logged)', 'eighty'),
+  HOST: v('::', listenAddress, 'listen address (`::` = all, dual stack; falls back to `0.0.0.0` without IPv6)', 'not a host!'),
+  HOSTNAME: v(
+    osHostname(),
+    pattern(HOSTNAME_RE, 'a host name'),
+    'the name in banners and `x-served-by` (set by Docker and Kubernetes)',
+    'bad name!',
+    'the host name',
+  ),
+  REDIS_URL: v(
+    'redis://redis:6379',
+    oneUrl(['redis:', 'rediss:']),
+    'Redis for worker and webui; `redis://:password@host:port/db` and `rediss://` (TLS) work',
+    'http://x',
+  ),
+  REDIS_TIMEOUT_MS: v(2000, integer(1), 'timeout of one Redis command and of a connection attempt', '-1'),
+  DOCKERCOINS_NAMESPACE: v(
+    '',
+    pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '.', '_' or '-' (max 63)"),
+    'tenant key prefix: `acme` → `acme:hashes`, `acme:wallet`',
+    'a b',
+    'empty',
+  ),
+  RNG_URL: v(['http://rng'], urlList(['http:']), 'where the worker finds rng; a comma-separated list is allowed', 'ftp://rng'),
+  HASHER_URL: v(['http://hasher'], urlList(['http:']), 'where the worker finds hasher; a comma-separated list is allowed', 'hasher'),
+  RNG_DELAY_MS: v(100, ms(), "rng's deliberate sleep per request", '0.5'),
+  HASHER_DELAY_MS: v(100, ms(), "hasher's deliberate sleep per request", 'slow'),
+  WORKER_DELAY_MS: v(100, ms(), "the worker's sleep before each unit", '-100'),
+  RNG_CONCURRENCY: v(1, integer(0, 1_000_000), 'requests rng serves at once (0 = unlimited)', 'one'),
+  RNG_QUEUE_LIMIT: v(10_000, integer(0, 1_000_000), "requests allowed to wait in rng's queue before it answers 503 (0 = unlimited)", 'x'),
+  HASHER_CONCURRENCY: v(0, integer(0, 1_000_000), 'requests hasher serves at once (0 = unlimited)', '1.5'),
+  RNG_BYTES: v(32, integer(1, 1 << 30), 'bytes the worker asks for (at most `RNG_MAX_BYTES`)', '0'),
+  RNG_MAX_BYTES: v(1_048_576, integer(0, 1 << 30), 'largest `GET /<n>` rng serves (else 413)', '1MB'),
+  HASHER_MAX_BYTES: v(1_048_576, integer(0, 1 << 30), 'largest body hasher hashes (else 413)', '-1'),
+  WORKER_CONCURRENCY: v(1, integer(1, 1024), 'work loops in one worker process (each counts, flushes and publishes on its own)', '0'),
+  FLUSH_INTERVAL_MS: v(1000, integer(1, 3_600_000), 'how often the worker adds to `hashes`', '0'),
+  HTTP_TIMEOUT_MS: v(30_000, integer(1), "the worker's timeout for one rng or hasher call", '0'),
+  RETRY_MAX_MS: v(5000, integer(1), "cap of the worker's exponential back-off (200 ms, 400 ms, … with jitter)", 'soon'),
+  METRICS_PORT: v(0, integer(0, 65_535), "the worker's admin listener: `/healthz`, `/readyz`, `/metrics` (0 = off)", '99999', '`0` (off)'),
+  DRAIN_MS: v(5000, ms(), 'on SIGTERM, how long a service keeps serving with readiness failing', '5s', '`5000` (`0` under `npm start`)'),
+  SHUTDOWN_TIMEOUT_MS: v(8000, integer(1, 600_000), 'hard deadline from SIGTERM to exit', '0'),
+  LIVENESS_MODE: v<LivenessMode>(
+    'cheap',
+    oneOf(['cheap', 'naive'] as const),
+    "`naive`: rng's `/healthz` waits in rng's queue, the trap the workshop slides show",
+    'smart',
+  ),
+  ADMIN_ROUTES: v(true, bool, '`off` removes `/admin/faults`', 'maybe', '`on`'),
+  FAULT_LATENCY_MS: v(0, ms(), 'fault injection at start: latency added to every request', 'lots'),
+  FAULT_ERROR_RATE: v(0, fraction, 'fault injection at start: share of requests answered 500', '2'),
+  FAULT_HANG_RATE: v(0, fraction, 'fault injection at start: share of requests never answered', '-0.1'),
+  FAULT_UNREADY: v(false, bool, 'fault injection at start: readiness fails', 'sometimes', '`off`'),
+  LOG_LEVEL: v<LogLevel>('info', oneOf(LOG_LEVELS), '`trace` … `fatal`, `silent`', 'loud'),
+  DEBUG: v(false, debugFlag, '`DEBUG=y` means `LOG_LEVEL=debug` when `LOG_LEVEL` is unset, as in the original', null, 'empty'),
+  LOG_FORMAT: v<LogFormat>(
+    'pretty',
+    oneOf(['pretty', 'json'] as const),
+    '`pretty`: one line per event prefixed with the service; `json`: pino JSON lines',
+    'xml',
+  ),
+  WEBUI_PORT: v(8000, integer(0, 65_535), 'webui port under `npm start` / `dockercoins up` (0 = any free port)', 'http'),
+  RNG_PORT: v(8001, integer(0, 65_535), 'first rng port under `npm start` / `dockercoins up`', '-2'),
+  HASHER_PORT: v(8002, integer(0, 65_535), 'first hasher port under `npm start` / `dockercoins up`', '65536'),
+  DOCKERCOINS_VERSION: v(
+    '',
+    pattern(/^[\w.+-]{0,64}$/, 'a version tag'),
+    'the version shown in `x-dockercoins-version` (the image sets it from its tag; else package.json)',
+    'v 1',
+    'package.json',
+  ),
+  HEALTHCHECK_PORT: v(0, integer(0, 65_535), "port the image's HEALTHCHECK probes (0 = `METRICS_PORT`, else `PORT`)", 'port', '`0`'),
+} as const satisfies Record<string, Variable<unknown>>;
+
+export type VariableName = keyof typeof VARIABLES;
+type Values = { -readonly [K in VariableName]: (typeof VARIABLES)[K]['default'] };
+
+/** Reads every variable of the table; a value that is empty or only spaces means the default. */
+export function readVariables(env: Env): { values: Values; given: ReadonlySet<VariableName> } {
+  const values = {} as Record<string, unknown>;
+  const given = new Set<VariableName>();
+  for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable<unknown>][]) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') {
+      values[name] = variable.default;
+    } else {
+      values[name] = variable.parse(raw, name);
+      given.add(name);
+    }
+  }
+  return { values: values as Values, given };
+}
+
+// ---- the typed sections each part of the system receives ---------------------------------------------------
 
 export interface FaultSettings {
   latencyMs: number;
@@ -58,122 +227,135 @@ export interface FaultSettings {
   unready: boolean;
 }
 
-export function integer(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const text = raw.trim();
-  if (!/^\d+$/.test(text)) throw new ConfigError(name, `expected a whole number >= ${min}, got ${JSON.stringify(raw)}`);
-  const value = Number(text);
-  if (value < min || value > max) throw new ConfigError(name, `expected a number between ${min} and ${max}, got ${text}`);
-  return value;
+export interface LogSettings {
+  level: LogLevel;
+  format: LogFormat;
+  hostname: string;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = raw.trim().toLowerCase();
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
-  }
-  return value as T;
+/** What every HTTP service shares: where it listens, how it stops, its admin routes. */
+export interface ServerSettings {
+  /** Shown in x-dockercoins-version. */
+  version: string;
+  port: number;
+  host: string;
+  hostname: string;
+  drainMs: number;
+  shutdownTimeoutMs: number;
+  adminRoutes: boolean;
+  faults: FaultSettings;
 }
 
-function urlList(env: Env, name: string, fallback: string, protocols: string[]): string[] {
-  const raw = env[name];
-  const text = raw === undefined || raw.trim() === '' ? fallback : raw;
-  const urls = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (urls.length === 0) throw new ConfigError(name, 'expected at least one URL');
-  return urls.map((u) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(u);
-    } catch {
-      throw new ConfigError(name, `not a URL: ${JSON.stringify(u)}`);
-    }
-    if (!protocols.includes(parsed.protocol)) {
-      throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${JSON.stringify(parsed.protocol)}`);
-    }
-    return u.replace(/\/+$/, '');
-  });
+export interface RngSettings {
+  delayMs: number;
+  concurrency: number;
+  queueLimit: number;
+  maxBytes: number;
+  liveness: LivenessMode;
 }
 
-export function fraction(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const text = raw.trim();
-  const value = Number(text);
-  if (!/^(0|1|0?\.\d+|1\.0+)$/.test(text) || !(value >= 0 && value <= 1)) {
-    throw new ConfigError(name, `expected a fraction between 0 and 1, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+export interface HasherSettings {
+  delayMs: number;
+  concurrency: number;
+  maxBytes: number;
 }
 
-export function bool(raw: string | undefined, name: string, fallback: boolean): boolean {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on', 'y'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off', 'n'].includes(v)) return false;
-  throw new ConfigError(name, `expected on/off (true/false, 1/0), got ${JSON.stringify(raw)}`);
+export interface WorkerSettings {
+  rngUrls: string[];
+  hasherUrls: string[];
+  delayMs: number;
+  loops: number;
+  rngBytes: number;
+  flushIntervalMs: number;
+  httpTimeoutMs: number;
+  retryMaxMs: number;
+  /** Used to bound the loop's liveness: a unit can legitimately wait this long on Redis. */
+  redisTimeoutMs: number;
+  metricsPort: number;
+  hostname: string;
 }
 
-function logLevel(env: Env): LogLevel {
-  const debug = env.DEBUG?.trim().toLowerCase();
-  const level = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
-  // The original turned on debug logs with DEBUG=y (or anything starting with y/1/t).
-  if (debug && /^(y|1|t|on)/.test(debug) && (env.LOG_LEVEL === undefined || env.LOG_LEVEL === '')) return 'debug';
-  return level;
+export interface LedgerSettings {
+  url: string;
+  namespace: string;
+  timeoutMs: number;
 }
 
-function namespace(env: Env): string {
-  const raw = (env.DOCKERCOINS_NAMESPACE ?? '').trim();
-  if (raw === '') return '';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(raw)) {
-    throw new ConfigError('DOCKERCOINS_NAMESPACE', `expected letters, digits, '.', '_' or '-' (max 63), got ${JSON.stringify(raw)}`);
-  }
-  return raw;
+/** The all-in-one's ports. */
+export interface UpSettings {
+  webuiPort: number;
+  rngPort: number;
+  hasherPort: number;
+}
+
+export interface Config {
+  server: ServerSettings;
+  log: LogSettings;
+  rng: RngSettings;
+  hasher: HasherSettings;
+  worker: WorkerSettings;
+  ledger: LedgerSettings;
+  up: UpSettings;
+  healthcheckPort: number;
+  /** Variables the environment set explicitly (some defaults differ under `dockercoins up`). */
+  given: ReadonlySet<VariableName>;
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const rngMaxBytes = integer(env, 'RNG_MAX_BYTES', 1_048_576, 0, 1 << 30);
+  const { values: x, given } = readVariables(env);
+  if (x.RNG_BYTES > x.RNG_MAX_BYTES) throw new ConfigError('RNG_BYTES', `expected at most RNG_MAX_BYTES (${x.RNG_MAX_BYTES}), got ${x.RNG_BYTES}`);
+  const logLevel = x.DEBUG && !given.has('LOG_LEVEL') ? 'debug' : x.LOG_LEVEL;
   return {
-    port: integer(env, 'PORT', 80, 0, 65_535),
-    host: env.HOST?.trim() || '::',
-    redisUrl: urlList(env, 'REDIS_URL', 'redis://redis:6379', ['redis:', 'rediss:'])[0]!,
-    rngUrls: urlList(env, 'RNG_URL', 'http://rng', ['http:']),
-    hasherUrls: urlList(env, 'HASHER_URL', 'http://hasher', ['http:']),
-    rngDelayMs: integer(env, 'RNG_DELAY_MS', 100, 0, 600_000),
-    hasherDelayMs: integer(env, 'HASHER_DELAY_MS', 100, 0, 600_000),
-    workerDelayMs: integer(env, 'WORKER_DELAY_MS', 100, 0, 600_000),
-    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 1, 1, 1024),
-    rngConcurrency: integer(env, 'RNG_CONCURRENCY', 1),
-    hasherConcurrency: integer(env, 'HASHER_CONCURRENCY', 0),
-    rngQueueLimit: integer(env, 'RNG_QUEUE_LIMIT', 10_000),
-    rngBytes: integer(env, 'RNG_BYTES', 32, 1, rngMaxBytes),
-    rngMaxBytes,
-    hasherMaxBytes: integer(env, 'HASHER_MAX_BYTES', 1_048_576, 0, 1 << 30),
-    flushIntervalMs: integer(env, 'FLUSH_INTERVAL_MS', 1000, 1, 3_600_000),
-    namespace: namespace(env),
-    logLevel: logLevel(env),
-    logFormat: oneOf(env, 'LOG_FORMAT', ['pretty', 'json'] as const, 'pretty'),
-    httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 30_000, 1),
-    redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 2000, 1),
-    retryMaxMs: integer(env, 'RETRY_MAX_MS', 5000, 1),
-    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
-    drainMs: integer(env, 'DRAIN_MS', 5000, 0, 600_000),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 1, 600_000),
-    livenessMode: oneOf(env, 'LIVENESS_MODE', ['cheap', 'naive'] as const, 'cheap'),
-    adminRoutes: bool(env.ADMIN_ROUTES, 'ADMIN_ROUTES', true),
-    faults: {
-      latencyMs: integer(env, 'FAULT_LATENCY_MS', 0, 0, 600_000),
-      errorRate: fraction(env.FAULT_ERROR_RATE, 'FAULT_ERROR_RATE', 0),
-      hangRate: fraction(env.FAULT_HANG_RATE, 'FAULT_HANG_RATE', 0),
-      unready: bool(env.FAULT_UNREADY, 'FAULT_UNREADY', false),
+    server: {
+      version: x.DOCKERCOINS_VERSION || packageVersion(),
+      port: x.PORT,
+      host: x.HOST,
+      hostname: x.HOSTNAME,
+      drainMs: x.DRAIN_MS,
+      shutdownTimeoutMs: x.SHUTDOWN_TIMEOUT_MS,
+      adminRoutes: x.ADMIN_ROUTES,
+      faults: { latencyMs: x.FAULT_LATENCY_MS, errorRate: x.FAULT_ERROR_RATE, hangRate: x.FAULT_HANG_RATE, unready: x.FAULT_UNREADY },
     },
-    hostname: env.HOSTNAME?.trim() || osHostname(),
+    log: { level: logLevel, format: x.LOG_FORMAT, hostname: x.HOSTNAME },
+    rng: { delayMs: x.RNG_DELAY_MS, concurrency: x.RNG_CONCURRENCY, queueLimit: x.RNG_QUEUE_LIMIT, maxBytes: x.RNG_MAX_BYTES, liveness: x.LIVENESS_MODE },
+    hasher: { delayMs: x.HASHER_DELAY_MS, concurrency: x.HASHER_CONCURRENCY, maxBytes: x.HASHER_MAX_BYTES },
+    worker: {
+      rngUrls: [...x.RNG_URL],
+      hasherUrls: [...x.HASHER_URL],
+      delayMs: x.WORKER_DELAY_MS,
+      loops: x.WORKER_CONCURRENCY,
+      rngBytes: x.RNG_BYTES,
+      flushIntervalMs: x.FLUSH_INTERVAL_MS,
+      httpTimeoutMs: x.HTTP_TIMEOUT_MS,
+      retryMaxMs: x.RETRY_MAX_MS,
+      redisTimeoutMs: x.REDIS_TIMEOUT_MS,
+      metricsPort: x.METRICS_PORT,
+      hostname: x.HOSTNAME,
+    },
+    ledger: { url: x.REDIS_URL, namespace: x.DOCKERCOINS_NAMESPACE, timeoutMs: x.REDIS_TIMEOUT_MS },
+    up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT },
+    healthcheckPort: x.HEALTHCHECK_PORT || x.METRICS_PORT || x.PORT,
+    given,
   };
 }
 
+/** package.json's version: what x-dockercoins-version says unless DOCKERCOINS_VERSION is set. */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** Key prefix for a tenant: '' or 'acme:'. */
 export function keyPrefix(namespace: string): string {
   return namespace ? `${namespace}:` : '';
+}
+
+/** The README's configuration table, generated from VARIABLES (a test keeps the README equal to it). */
+export function configurationTable(): string {
+  const rows = Object.entries(VARIABLES).map(([name, v]) => `| \`${name}\` | ${v.shown} | ${v.doc} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }

@@ -1,11 +1,10 @@
 // The live dashboard: Server-Sent Events from the webui (relative URLs, so it works behind any path prefix),
 // drawn with uPlot. The speed arrives computed by the webui over a window; the page only draws it.
 import uPlot from 'uplot';
-import type { Point, Snapshot, UpstreamView } from '../src/webui/snapshot.js';
+import { isHistory, isSnapshot, PHASES, type Snapshot, type UpstreamView } from '../src/telemetry.js';
 
 const HISTORY_S = 300;
 const STALE_MS = 4000;
-const PHASES = ['sleep', 'rng', 'hasher', 'ledger'] as const;
 
 const el = (id: string) => document.getElementById(id)!;
 const xs: number[] = [];
@@ -68,10 +67,18 @@ function verdict(s: Snapshot): { text: string; hot: 'rng' | 'hasher' | 'ledger' 
   const share = Math.round(p[worst] * 100);
   if (p[worst] > 0.5) {
     const queue = worst === 'rng' && s.rng.queue ? `, ${s.rng.queue} request(s) waiting in its queue` : '';
-    const fix = worst === 'rng' ? 'Scale rng (or run one per node) to go faster; more workers will not help.' : worst === 'hasher' ? 'Scale hasher to go faster.' : 'Check Redis.';
+    const fix =
+      worst === 'rng'
+        ? 'Scale rng (or run one per node) to go faster; more workers will not help.'
+        : worst === 'hasher'
+          ? 'Scale hasher to go faster.'
+          : 'Check Redis.';
     return { text: `${worst} is the bottleneck: workers spend ${share}% of their time waiting for it${queue}. ${fix}`, hot: worst };
   }
-  return { text: `No bottleneck yet: workers wait ${Math.round(p.rng * 100)}% on rng, ${Math.round(p.hasher * 100)}% on hasher. Add workers to go faster.`, hot: null };
+  return {
+    text: `No bottleneck yet: workers wait ${Math.round(p.rng * 100)}% on rng, ${Math.round(p.hasher * 100)}% on hasher. Add workers to go faster.`,
+    hot: null,
+  };
 }
 
 function render(s: Snapshot): void {
@@ -97,6 +104,7 @@ function render(s: Snapshot): void {
       return span;
     }),
   );
+  phases.setAttribute('aria-label', `time split by phase: ${PHASES.map((p) => `${p} ${Math.round(s.workers.phases[p] * 100)}%`).join(', ')}`);
   const v = verdict(s);
   const vEl = el('verdict');
   vEl.textContent = v.text;
@@ -128,12 +136,17 @@ function connect(): void {
   const es = new EventSource('events');
   source = es;
   es.addEventListener('history', (e) => {
+    const history: unknown = JSON.parse(e.data);
+    if (!isHistory(history)) return;
     xs.length = 0;
     ys.length = 0;
-    for (const [t, speed] of JSON.parse((e as MessageEvent<string>).data) as Point[]) addPoint(t, speed);
+    for (const [t, speed] of history) addPoint(t, speed);
     plot?.setData([xs, ys]);
   });
-  es.addEventListener('snapshot', (e) => render(JSON.parse((e as MessageEvent<string>).data) as Snapshot));
+  es.addEventListener('snapshot', (e) => {
+    const snapshot: unknown = JSON.parse(e.data);
+    if (isSnapshot(snapshot)) render(snapshot);
+  });
   es.onerror = () => {
     setStatus('down', 'webui unreachable', 'Cannot reach the webui — the dashboard will reconnect by itself.');
     // A refused reconnection (e.g. a 503) closes the EventSource for good: open a new one.

@@ -1,5 +1,7 @@
-// The ledger: where hashes are counted and coins kept. Two implementations: Redis (the real one, byte-compatible
-// with the original: `hashes` integer, `wallet` hash of coin hex → raw bytes) and an in-memory one for `npm start`.
+// The ledger: where hashes are counted and coins kept (Accounting), and where workers post their running
+// totals for the dashboard (StatsBoard). Two backends: Redis (the real one, byte-compatible with the original:
+// `hashes` integer, `wallet` hash of coin hex → raw bytes) and in-memory for `npm start`.
+import type { WorkerStats } from '../telemetry.js';
 
 export interface Totals {
   hashes: number;
@@ -19,25 +21,27 @@ export interface Coin {
   at: number;
 }
 
-/** What a worker publishes about itself every flush, for the dashboard's bottleneck view. Short-lived. */
-export interface WorkerStats {
-  worker: string;
-  at: number;
-  [field: string]: unknown;
-}
-
-export interface Ledger {
-  readonly kind: 'memory' | 'redis';
-  /** Where it lives, safe to log. */
-  readonly where: string;
+export interface Accounting {
   /** Adds batch.units to `hashes` unless this (worker, seq) was applied already. */
   addHashes(batch: FlushBatch): Promise<void>;
   /** HSET wallet hex bytes; true when the coin is new. */
   addCoin(hex: string, bytes: Buffer): Promise<boolean>;
   totals(): Promise<Totals>;
   recentCoins(limit: number): Promise<Coin[]>;
-  publishStats(stats: WorkerStats, ttlMs: number): Promise<void>;
-  workerStats(): Promise<WorkerStats[]>;
+}
+
+/** Short-lived: each worker's latest stats, gone when the worker stops publishing. */
+export interface StatsBoard {
+  publish(stats: WorkerStats, ttlMs: number): Promise<void>;
+  read(): Promise<WorkerStats[]>;
+}
+
+export interface Ledger {
+  readonly kind: 'memory' | 'redis';
+  /** Where it lives, safe to log. */
+  readonly where: string;
+  readonly accounts: Accounting;
+  readonly board: StatsBoard;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

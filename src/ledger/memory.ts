@@ -1,16 +1,14 @@
 // The embedded ledger of `npm start` when no Redis is given: the same semantics, in this process.
-import type { Coin, FlushBatch, Ledger, Totals, WorkerStats } from './ledger.js';
+import type { WorkerStats } from '../telemetry.js';
+import type { Accounting, Coin, FlushBatch, Ledger, StatsBoard, Totals } from './ledger.js';
 
 const RECENT = 50;
 
-export class MemoryLedger implements Ledger {
-  readonly kind = 'memory' as const;
-  readonly where: string = 'in-memory';
+export class MemoryAccounting implements Accounting {
   private hashes = 0;
   private readonly wallet = new Map<string, Buffer>();
   private readonly recent: Coin[] = [];
   private readonly lastSeq = new Map<string, number>();
-  private readonly stats = new Map<string, { stats: WorkerStats; expires: number }>();
 
   async addHashes({ worker, seq, units }: FlushBatch): Promise<void> {
     if ((this.lastSeq.get(worker) ?? -1) >= seq) return;
@@ -35,12 +33,16 @@ export class MemoryLedger implements Ledger {
   async recentCoins(limit: number): Promise<Coin[]> {
     return this.recent.slice(0, limit);
   }
+}
 
-  async publishStats(stats: WorkerStats, ttlMs: number): Promise<void> {
+export class MemoryStatsBoard implements StatsBoard {
+  private readonly stats = new Map<string, { stats: WorkerStats; expires: number }>();
+
+  async publish(stats: WorkerStats, ttlMs: number): Promise<void> {
     this.stats.set(stats.worker, { stats, expires: Date.now() + ttlMs });
   }
 
-  async workerStats(): Promise<WorkerStats[]> {
+  async read(): Promise<WorkerStats[]> {
     const now = Date.now();
     const live: WorkerStats[] = [];
     for (const [id, entry] of this.stats) {
@@ -49,8 +51,15 @@ export class MemoryLedger implements Ledger {
     }
     return live;
   }
+}
 
-  async ping(): Promise<void> {}
-
-  async close(): Promise<void> {}
+export function memoryLedger(): Ledger {
+  return {
+    kind: 'memory',
+    where: 'in-memory',
+    accounts: new MemoryAccounting(),
+    board: new MemoryStatsBoard(),
+    ping: async () => undefined,
+    close: async () => undefined,
+  };
 }

@@ -2,12 +2,14 @@
 // `<ns>:`. Our additions (`flushseq:<worker>`, `coins:recent`, `workers`, `worker:<id>`) are small and expire.
 // Every command has a timeout and fails at once while disconnected: callers retry, nothing waits forever.
 import { Redis } from 'ioredis';
-import { keyPrefix, type Config } from '../config.js';
-import { safeUrl, type Logger } from '../platform/logger.js';
-import type { Coin, FlushBatch, Ledger, Totals, WorkerStats } from './ledger.js';
+import { keyPrefix, type LedgerSettings } from '../config.js';
+import { type Logger, safeUrl } from '../platform/logger.js';
+import { isWorkerStats, type WorkerStats } from '../telemetry.js';
+import type { Accounting, Coin, FlushBatch, Ledger, StatsBoard, Totals } from './ledger.js';
 
 const RECENT = 50;
 const FLUSH_SEQ_TTL_S = 3600;
+const QUIT_WAIT_MS = 300;
 
 // INCRBY only if this (worker, seq) is newer than the last one applied: a flush retried after an ambiguous
 // failure (reply lost, timeout) is never counted twice.
@@ -26,52 +28,13 @@ if fresh == 1 then
 end
 return fresh`;
 
-interface Scripts {
+type Client = Redis & {
   dcFlush(hashesKey: string, seqKey: string, units: number, seq: number, ttl: number): Promise<number>;
   dcCoin(walletKey: string, recentKey: string, hex: string, bytes: Buffer, at: number): Promise<number>;
-}
+};
 
-export interface RedisLedgerOptions {
-  url: string;
-  namespace: string;
-  timeoutMs: number;
-  logger: Logger;
-}
-
-export class RedisLedger implements Ledger {
-  static fromConfig(config: Pick<Config, 'redisUrl' | 'namespace' | 'redisTimeoutMs'>, logger: Logger): RedisLedger {
-    return new RedisLedger({ url: config.redisUrl, namespace: config.namespace, timeoutMs: config.redisTimeoutMs, logger });
-  }
-
-  readonly kind = 'redis' as const;
-  readonly where: string;
-  private readonly client: Redis & Scripts;
-  private lastProblem = '';
-
-  constructor(opts: RedisLedgerOptions) {
-    this.where = safeUrl(opts.url) + (opts.namespace ? ` (namespace ${opts.namespace})` : '');
-    const client = new Redis(opts.url, {
-      keyPrefix: keyPrefix(opts.namespace),
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: opts.timeoutMs,
-      connectTimeout: opts.timeoutMs,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-    });
-    client.defineCommand('dcFlush', { numberOfKeys: 2, lua: FLUSH_LUA });
-    client.defineCommand('dcCoin', { numberOfKeys: 2, lua: COIN_LUA });
-    this.client = client as Redis & Scripts;
-    const log = opts.logger;
-    client.on('ready', () => {
-      log.info(`ledger: connected to Redis at ${this.where}`);
-      this.lastProblem = '';
-    });
-    client.on('error', (err: Error) => {
-      const problem = err.message.replace(opts.url, safeUrl(opts.url));
-      if (problem !== this.lastProblem) log.warn(`ledger: Redis at ${this.where}: ${problem} (retrying)`);
-      this.lastProblem = problem;
-    });
-  }
+class RedisAccounting implements Accounting {
+  constructor(private readonly client: Client) {}
 
   async addHashes({ worker, seq, units }: FlushBatch): Promise<void> {
     await this.client.dcFlush('hashes', `flushseq:${worker}`, units, seq, FLUSH_SEQ_TTL_S);
@@ -85,8 +48,8 @@ export class RedisLedger implements Ledger {
     const results = await this.client.pipeline().get('hashes').hlen('wallet').exec();
     if (!results) throw new Error('Redis pipeline returned nothing');
     for (const [err] of results) if (err) throw err;
-    const hashes = Number(results[0]![1] ?? 0);
-    return { hashes: Number.isSafeInteger(hashes) ? hashes : 0, coins: Number(results[1]![1]) };
+    const hashes = Number(results[0]?.[1] ?? 0);
+    return { hashes: Number.isSafeInteger(hashes) ? hashes : 0, coins: Number(results[1]?.[1] ?? 0) };
   }
 
   async recentCoins(limit: number): Promise<Coin[]> {
@@ -96,8 +59,12 @@ export class RedisLedger implements Ledger {
       return { hex, at: Number(at) || 0 };
     });
   }
+}
 
-  async publishStats(stats: WorkerStats, ttlMs: number): Promise<void> {
+class RedisStatsBoard implements StatsBoard {
+  constructor(private readonly client: Client) {}
+
+  async publish(stats: WorkerStats, ttlMs: number): Promise<void> {
     const expires = Date.now() + ttlMs;
     await this.client
       .multi()
@@ -107,30 +74,58 @@ export class RedisLedger implements Ledger {
       .exec();
   }
 
-  async workerStats(): Promise<WorkerStats[]> {
+  async read(): Promise<WorkerStats[]> {
     const ids = await this.client.zrangebyscore('workers', Date.now(), '+inf');
     if (ids.length === 0) return [];
     const rows = await this.client.mget(ids.map((id) => `worker:${id}`));
     return rows.flatMap((row) => {
       if (!row) return [];
       try {
-        return [JSON.parse(row) as WorkerStats];
+        const stats: unknown = JSON.parse(row);
+        return isWorkerStats(stats) ? [stats] : [];
       } catch {
         return [];
       }
     });
   }
+}
 
-  async ping(): Promise<void> {
-    await this.client.ping();
-  }
-
-  async close(): Promise<void> {
-    try {
-      await Promise.race([this.client.quit(), new Promise((resolve) => setTimeout(resolve, 300))]);
-    } catch {
-      // already gone
-    }
-    this.client.disconnect();
-  }
+export function redisLedger(settings: LedgerSettings, logger: Logger): Ledger {
+  const where = safeUrl(settings.url) + (settings.namespace ? ` (namespace ${settings.namespace})` : '');
+  const redis = new Redis(settings.url, {
+    keyPrefix: keyPrefix(settings.namespace),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: settings.timeoutMs,
+    connectTimeout: settings.timeoutMs,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  });
+  redis.defineCommand('dcFlush', { numberOfKeys: 2, lua: FLUSH_LUA });
+  redis.defineCommand('dcCoin', { numberOfKeys: 2, lua: COIN_LUA });
+  const client = redis as Client;
+  let lastProblem = '';
+  client.on('ready', () => {
+    logger.info(`ledger: connected to Redis at ${where}`);
+    lastProblem = '';
+  });
+  client.on('error', (err: Error) => {
+    const problem = err.message.replace(settings.url, safeUrl(settings.url));
+    if (problem !== lastProblem) logger.warn(`ledger: Redis at ${where}: ${problem} (retrying)`);
+    lastProblem = problem;
+  });
+  return {
+    kind: 'redis',
+    where,
+    accounts: new RedisAccounting(client),
+    board: new RedisStatsBoard(client),
+    ping: async () => void (await client.ping()),
+    async close() {
+      try {
+        await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, QUIT_WAIT_MS))]);
+      } catch {
+        // already gone
+      }
+      client.disconnect();
+    },
+  };
 }

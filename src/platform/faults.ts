@@ -2,7 +2,7 @@
 // Set by FAULT_* variables at start, changed at runtime on /admin/faults. Probes and /metrics never see it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bool, ConfigError, fraction, type FaultSettings } from '../config.js';
+import { bool, ConfigError, type FaultSettings, fraction } from '../config.js';
 
 export const NO_FAULTS: FaultSettings = { latencyMs: 0, errorRate: 0, hangRate: 0, unready: false };
 
@@ -45,13 +45,14 @@ const FIELDS: Record<string, (v: string) => Partial<FaultSettings>> = {
     if (!/^\d{1,6}$/.test(v)) throw new ConfigError('latency_ms', `expected milliseconds 0-999999, got ${JSON.stringify(v)}`);
     return { latencyMs: Number(v) };
   },
-  error_rate: (v) => ({ errorRate: fraction(v, 'error_rate', 0) }),
-  hang_rate: (v) => ({ hangRate: fraction(v, 'hang_rate', 0) }),
-  unready: (v) => ({ unready: bool(v, 'unready', false) }),
+  error_rate: (v) => ({ errorRate: v.trim() === '' ? 0 : fraction(v.trim(), 'error_rate') }),
+  hang_rate: (v) => ({ hangRate: v.trim() === '' ? 0 : fraction(v.trim(), 'hang_rate') }),
+  unready: (v) => ({ unready: v.trim() === '' ? false : bool(v.trim(), 'unready') }),
 };
 
 /** GET shows, POST ?latency_ms=&error_rate=&hang_rate=&unready= changes, DELETE clears. */
-export function registerFaultAdmin(app: FastifyInstance, faults: Faults): void {
+export function registerFaultAdmin(app: FastifyInstance): void {
+  const faults = app.faults;
   app.get('/admin/faults', async () => faults.settings);
   app.delete('/admin/faults', async () => {
     faults.settings = { ...NO_FAULTS };
@@ -62,12 +63,18 @@ export function registerFaultAdmin(app: FastifyInstance, faults: Faults): void {
     const next = { ...faults.settings };
     const unknown = Object.keys(query).filter((k) => !(k in FIELDS));
     if (unknown.length > 0) {
-      return reply.code(400).type('text/plain; charset=utf-8').send(`unknown fault setting(s): ${unknown.join(', ')}; known: ${Object.keys(FIELDS).join(', ')}\n`);
+      return reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send(`unknown fault setting(s): ${unknown.join(', ')}; known: ${Object.keys(FIELDS).join(', ')}\n`);
     }
     try {
       for (const [key, value] of Object.entries(query)) Object.assign(next, FIELDS[key]!(String(value)));
     } catch (err) {
-      return reply.code(400).type('text/plain; charset=utf-8').send(`${(err as Error).message}\n`);
+      return reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send(`${(err as Error).message}\n`);
     }
     faults.settings = next;
     req.log.warn({ faults: next }, `fault injection set: ${JSON.stringify(next)}`);

@@ -2,19 +2,12 @@
 // /healthz: can this process serve at all? Cheap, never waits behind a queue or a dependency.
 // /readyz: should traffic come here now? False while draining, while a dependency is down, or when told to fail.
 import type { FastifyInstance } from 'fastify';
-import type { Faults } from './faults.js';
 
 /** null when fine, else the reason. */
 export type Check = () => Promise<string | null> | string | null;
 
-export interface HealthOptions {
-  faults: Faults;
-  isDraining: () => boolean;
-  ready?: Check;
-  /** Replaces the cheap liveness answer (the worker's heartbeat, or the naive probe the slides warn about). */
-  live?: Check;
-  timeoutMs?: number;
-}
+const CHECK_TIMEOUT_MS = 2000;
+const TEXT = 'text/plain; charset=utf-8';
 
 export async function runCheck(check: Check, timeoutMs: number): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
@@ -30,22 +23,22 @@ export async function runCheck(check: Check, timeoutMs: number): Promise<string 
   }
 }
 
-export function registerHealth(app: FastifyInstance, opts: HealthOptions): void {
-  const timeoutMs = opts.timeoutMs ?? 2000;
-  const text = 'text/plain; charset=utf-8';
-
+/** The probes, reading the checks a service plugin set on app.health. */
+export function registerHealth(app: FastifyInstance): void {
   app.get('/healthz', async (_req, reply) => {
-    const reason = opts.live ? await runCheck(opts.live, timeoutMs) : null;
-    if (reason) return reply.code(503).type(text).send(`not live: ${reason}\n`);
-    return reply.type(text).send('ok\n');
+    const live = app.health.live;
+    const reason = live ? await runCheck(live, CHECK_TIMEOUT_MS) : null;
+    if (reason) return reply.code(503).type(TEXT).send(`not live: ${reason}\n`);
+    return reply.type(TEXT).send('ok\n');
   });
 
   app.get('/readyz', async (_req, reply) => {
     let reason: string | null = null;
-    if (opts.isDraining()) reason = 'shutting down';
-    else if (opts.faults.settings.unready) reason = 'fault injection: unready';
-    else if (opts.ready) reason = await runCheck(opts.ready, timeoutMs);
-    if (reason) return reply.code(503).type(text).send(`not ready: ${reason}\n`);
-    return reply.type(text).send('ready\n');
+    const ready = app.health.ready;
+    if (app.stopping.aborted) reason = 'shutting down';
+    else if (app.faults.settings.unready) reason = 'fault injection: unready';
+    else if (ready) reason = await runCheck(ready, CHECK_TIMEOUT_MS);
+    if (reason) return reply.code(503).type(TEXT).send(`not ready: ${reason}\n`);
+    return reply.type(TEXT).send('ready\n');
   });
 }

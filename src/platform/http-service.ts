@@ -1,17 +1,30 @@
-// The one way every DockerCoins HTTP service is built. The request path, in order:
+// The base every DockerCoins HTTP service is built on: a fastify instance with the shared plugins, then the
+// service's own routes as a plugin. The request path, in order:
 //   onRequest: identity headers → fault injection (never on probes)   →   route handler
 //   onResponse: metrics → access log.   Errors: one plain-text line saying what was wrong.
-// Build and listen are split so tests drive a service with inject() or on a real port.
+// Services reach the shared parts through decorators (app.registry, app.faults, app.health, app.stopping), so a
+// service plugin needs nothing assigned later. Build and listen are split: tests drive `app.inject()`.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type HTTPMethods } from 'fastify';
-import type { Config } from '../config.js';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type HTTPMethods, LogController } from 'fastify';
+import type { ServerSettings } from '../config.js';
 import { Faults, registerFaultAdmin } from './faults.js';
-import { registerHealth, type Check } from './health.js';
+import { type Check, registerHealth } from './health.js';
 import type { Logger } from './logger.js';
-import { createRegistry, httpMetrics, METRICS_CONTENT_TYPE, renderMetrics, type Registry } from './metrics.js';
-import { VERSION } from './version.js';
+import { createRegistry, httpMetrics, METRICS_CONTENT_TYPE, type Registry, renderMetrics } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This service's Prometheus registry. */
+    registry: Registry;
+    faults: Faults;
+    /** Checks a service plugin may set: `live` replaces the cheap liveness answer, `ready` adds a readiness check. */
+    health: { live?: Check; ready?: Check };
+    /** Aborted as soon as shutdown starts (readiness fails from then on). */
+    stopping: AbortSignal;
+  }
+}
 
 export const TEXT = 'text/plain; charset=utf-8';
 const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics', '/admin/faults']);
@@ -19,17 +32,15 @@ const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH',
 /** A client must have sent its whole request within this time (slow-loris protection). */
 const REQUEST_RECEIVE_TIMEOUT_MS = 10_000;
 
-export interface HttpServiceOptions {
+export interface ServiceBase {
   service: string;
   /** Who answers: the hostname in a container, `rng.2` under `up`. */
   replica: string;
-  config: Config;
+  server: ServerSettings;
   logger: Logger;
   bodyLimit?: number;
   /** Serve this registry's metrics (the worker's) instead of a new one. */
   registry?: Registry;
-  ready?: Check;
-  live?: Check;
   /** A clearer message for a framework error (e.g. the body limit), or undefined to keep the default. */
   describeError?: (err: FastifyError) => string | undefined;
 }
@@ -38,31 +49,29 @@ export interface HttpService {
   readonly app: FastifyInstance;
   readonly registry: Registry;
   readonly faults: Faults;
-  /** Aborted as soon as shutdown starts. */
-  readonly stopping: AbortSignal;
-  readonly draining: boolean;
   listen(port: number, host: string): Promise<number>;
+  /** Fail readiness, serve drainMs longer, finish what is in flight; connections still open at deadlineMs are cut. */
   close(drainMs: number, deadlineMs: number): Promise<void>;
 }
 
-export async function createHttpService(
-  opts: HttpServiceOptions,
-  routes: (app: FastifyInstance, service: HttpService) => void | Promise<void>,
-): Promise<HttpService> {
+export async function createHttpService(base: ServiceBase, routes: FastifyPluginAsync): Promise<HttpService> {
   const app = Fastify({
     // Identity headers set on the raw response before fastify sees it: cheaper than a hook per request.
     // The receive timeouts (slow clients) live here, checked every second so they bite on time. Node's 5 s
     // keep-alive stays above the worker pool's 4 s, so a reused connection is never closed under a request.
     serverFactory: (handler) =>
-      createServer({ connectionsCheckingInterval: 1000, requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS, headersTimeout: REQUEST_RECEIVE_TIMEOUT_MS }, (req, res) => {
-        res.setHeader('x-served-by', opts.replica);
-        res.setHeader('x-dockercoins-version', VERSION);
-        handler(req, res);
-      }),
-    loggerInstance: opts.logger as FastifyBaseLogger,
+      createServer(
+        { connectionsCheckingInterval: 1000, requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS, headersTimeout: REQUEST_RECEIVE_TIMEOUT_MS },
+        (req, res) => {
+          res.setHeader('x-served-by', base.replica);
+          res.setHeader('x-dockercoins-version', base.server.version);
+          handler(req, res);
+        },
+      ),
+    loggerInstance: base.logger as FastifyBaseLogger,
     // Our own onResponse hook writes one access line per request (with the replica); fastify's are off.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    bodyLimit: base.bodyLimit ?? 1_048_576,
     routerOptions: { maxParamLength: 2048 },
     // One logger for all requests: no per-request child (and no request id), a real cost at 30k req/s.
     childLoggerFactory: (logger) => logger,
@@ -70,20 +79,38 @@ export async function createHttpService(
     forceCloseConnections: 'idle',
   });
 
-  const registry = opts.registry ?? createRegistry(opts.service, opts.replica);
-  const metrics = httpMetrics(registry);
-  const faults = new Faults(opts.config.faults);
   const stop = new AbortController();
-  let draining = false;
+  app.decorate('registry', base.registry ?? createRegistry(base.service, base.replica));
+  app.decorate('faults', new Faults(base.server.faults));
+  app.decorate('health', {});
+  app.decorate('stopping', stop.signal);
 
-  const service: HttpService = {
+  const addMethodNotAllowed = methodNotAllowed(app, base.service);
+  registerAccounting(app, base);
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .code(404)
+      .type(TEXT)
+      .send(`${base.service}: no route for ${req.method} ${truncate(req.url)}\n`);
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, `${req.method} ${truncate(req.url)} failed: ${err.message}`);
+    const message = base.describeError?.(err) ?? (status >= 500 ? 'internal error' : err.message);
+    void reply.code(status).type(TEXT).send(`${base.service}: ${message}\n`);
+  });
+
+  registerHealth(app);
+  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(app.registry)));
+  if (base.server.adminRoutes) registerFaultAdmin(app);
+  await app.register(routes);
+  addMethodNotAllowed();
+  await app.ready();
+
+  return {
     app,
-    registry,
-    faults,
-    stopping: stop.signal,
-    get draining() {
-      return draining;
-    },
+    registry: app.registry,
+    faults: app.faults,
     async listen(port, host) {
       try {
         await app.listen({ port, host });
@@ -97,12 +124,12 @@ export async function createHttpService(
     },
     async close(drainMs, deadlineMs) {
       if (stop.signal.aborted) return;
-      draining = true;
       stop.abort();
       if (drainMs > 0) {
-        opts.logger.info(`draining for ${drainMs} ms (readiness now fails)`);
+        base.logger.info(`draining for ${drainMs} ms (readiness now fails)`);
         await sleep(drainMs);
       }
+      if (!app.server.listening) return void (await app.close());
       // Keep-alive connections go as soon as their in-flight request is answered; stragglers at the deadline.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 20);
       const deadline = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
@@ -114,18 +141,14 @@ export async function createHttpService(
       }
     },
   };
+}
 
-  const seen = new Map<string, Set<string>>();
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const set = seen.get(route.url) ?? new Set<string>();
-    for (const m of methods) set.add(m);
-    seen.set(route.url, set);
-  });
-
+/** Fault injection before the handler; request metrics and one access line after it. */
+function registerAccounting(app: FastifyInstance, base: ServiceBase): void {
+  const metrics = httpMetrics(app.registry);
   app.addHook('onRequest', (req, reply, done) => {
-    if (!faults.affectsRequests || OPERATIONAL.has(req.routeOptions.url ?? '')) return done();
-    faults.apply(reply, stop.signal).then((go) => (go ? done() : undefined), done);
+    if (!app.faults.affectsRequests || OPERATIONAL.has(req.routeOptions.url ?? '')) return done();
+    app.faults.apply(reply, app.stopping).then((go) => (go ? done() : undefined), done);
   });
 
   // Series are bound once per (method, route, status); unknown methods share one label.
@@ -148,49 +171,40 @@ export async function createHttpService(
     s.count.inc();
     s.time.observe(reply.elapsedTime / 1000);
     const operational = OPERATIONAL.has(route);
-    if (opts.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
+    if (base.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
       const path = truncate(req.url);
       const ms = Math.round(reply.elapsedTime * 10) / 10;
-      const line = { method: req.method, path, status: reply.statusCode, ms, replica: opts.replica };
+      const line = { method: req.method, path, status: reply.statusCode, ms, replica: base.replica };
       const msg = `${req.method} ${path} ${reply.statusCode} ${ms.toFixed(1)}ms`;
       if (operational) req.log.debug(line, msg);
       else req.log.info(line, msg);
     }
     done();
   });
+}
 
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).type(TEXT).send(`${opts.service}: no route for ${req.method} ${truncate(req.url)}\n`);
+/** Wrong method on a known path: 405 with Allow, instead of the router's 404. Call the result once routes exist. */
+function methodNotAllowed(app: FastifyInstance, service: string): () => void {
+  const seen = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const set = seen.get(route.url) ?? new Set<string>();
+    for (const m of methods) set.add(m);
+    seen.set(route.url, set);
   });
-
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, `${req.method} ${truncate(req.url)} failed: ${err.message}`);
-    const message = opts.describeError?.(err) ?? (status >= 500 ? 'internal error' : err.message);
-    void reply.code(status).type(TEXT).send(`${opts.service}: ${message}\n`);
-  });
-
-  registerHealth(app, { faults, isDraining: () => draining, ready: opts.ready, live: opts.live });
-  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(registry)));
-  if (opts.config.adminRoutes) registerFaultAdmin(app, faults);
-
-  await routes(app, service);
-  await app.after();
-
-  // Wrong method on a known path: 405 with Allow, instead of the router's 404.
-  for (const [url, methods] of seen) {
-    const missing = METHODS.filter((m) => !methods.has(m));
-    if (missing.length === 0) continue;
-    const allow = [...methods].join(', ');
-    app.route({
-      method: missing,
-      url,
-      handler: async (req, reply) =>
-        reply.code(405).header('allow', allow).type(TEXT).send(`${opts.service}: ${req.method} not allowed on ${url}; use ${allow}\n`),
-    });
-  }
-  await app.ready();
-  return service;
+  return () => {
+    for (const [url, methods] of [...seen]) {
+      const missing = METHODS.filter((m) => !methods.has(m));
+      if (missing.length === 0) continue;
+      const allow = [...methods].join(', ');
+      app.route({
+        method: missing,
+        url,
+        handler: async (req, reply) =>
+          reply.code(405).header('allow', allow).type(TEXT).send(`${service}: ${req.method} not allowed on ${url}; use ${allow}\n`),
+      });
+    }
+  };
 }
 
 function truncate(s: string): string {

@@ -1,7 +1,7 @@
 // Logging: pino everywhere. LOG_FORMAT=json writes pino's JSON lines; LOG_FORMAT=pretty (default) writes one
 // human line per event, prefixed with the service name, like `docker-compose logs` shows the original.
-import { pino, type DestinationStream, type Logger } from 'pino';
-import type { Config, LogFormat, LogLevel } from '../config.js';
+import { type DestinationStream, type Logger, pino } from 'pino';
+import type { LogFormat, LogLevel, LogSettings } from '../config.js';
 
 export type { Logger };
 
@@ -38,13 +38,7 @@ function prettyStream(out: NodeJS.WritableStream): DestinationStream {
   return { write: (line: string) => void out.write(formatPretty(line)) };
 }
 
-export function createLogger(opts: {
-  service: string;
-  level: LogLevel;
-  format: LogFormat;
-  hostname: string;
-  out?: NodeJS.WritableStream;
-}): Logger {
+export function createLogger(opts: { service: string; level: LogLevel; format: LogFormat; hostname: string; out?: NodeJS.WritableStream }): Logger {
   const out = opts.out ?? process.stdout;
   const stream = opts.format === 'pretty' ? prettyStream(out) : out === process.stdout ? pino.destination({ fd: 1, sync: true }) : (out as DestinationStream);
   return pino(
@@ -60,8 +54,8 @@ export function createLogger(opts: {
 }
 
 /** A service's logger as the environment configures it. */
-export function serviceLogger(config: Pick<Config, 'logLevel' | 'logFormat' | 'hostname'>, service: string): Logger {
-  return createLogger({ service, level: config.logLevel, format: config.logFormat, hostname: config.hostname });
+export function serviceLogger(log: LogSettings, service: string): Logger {
+  return createLogger({ service, level: log.level, format: log.format, hostname: log.hostname });
 }
 
 /** Replica names as they are logged: `rng` alone, or `rng.1` … `rng.N` when scaled. */

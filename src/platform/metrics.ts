@@ -76,7 +76,11 @@ export class FastCounter extends FastMetric<{ value: number }> {
   readonly type = 'counter';
   bind(labels: Labels = {}): { inc(by?: number): void } {
     const s = this.state(labels, () => ({ value: 0 }));
-    return { inc: (by = 1) => void (s.value += by) };
+    return {
+      inc: (by = 1) => {
+        s.value += by;
+      },
+    };
   }
   async get() {
     const values = [...this.series.values()].map(({ labels, state }) => ({ labels, value: state.value }));
@@ -86,7 +90,12 @@ export class FastCounter extends FastMetric<{ value: number }> {
 
 export class FastHistogram extends FastMetric<{ counts: Float64Array; sum: number; count: number }> {
   readonly type = 'histogram';
-  constructor(name: string, help: string, registry: Registry, readonly buckets: number[] = LATENCY_BUCKETS) {
+  constructor(
+    name: string,
+    help: string,
+    registry: Registry,
+    readonly buckets: number[] = LATENCY_BUCKETS,
+  ) {
     super(name, help, registry);
   }
   bind(labels: Labels = {}): { observe(v: number): void } {
@@ -119,6 +128,26 @@ export class FastHistogram extends FastMetric<{ counts: Float64Array; sum: numbe
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
+}
+
+/**
+ * A counter or gauge whose samples are read from live state at scrape time: the state is kept once, by whoever
+ * owns it, and Prometheus only looks at it (no second tally to keep in step).
+ */
+export class CollectedMetric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge',
+    registry: Registry,
+    private readonly read: () => Iterable<{ labels: Labels; value: number }>,
+  ) {
+    registry.registerMetric(this as never);
+  }
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, values: [...this.read()], aggregator: 'sum' };
+  }
+  reset(): void {}
 }
 
 export function httpMetrics(registry: Registry) {

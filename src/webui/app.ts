@@ -3,19 +3,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { Config } from '../config.js';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
-import { createHttpService, TEXT, type HttpService } from '../platform/http-service.js';
-import type { Logger } from '../platform/logger.js';
+import { createHttpService, type HttpService, type ServiceBase, TEXT } from '../platform/http-service.js';
 import { registerFeed } from './feed.js';
 
-export interface WebuiOptions {
-  config: Config;
-  logger: Logger;
-  replica: string;
-  ledger: Ledger;
-  staticDir?: string;
-}
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** dist/web next to the compiled code; from the sources (tests, tsx) the built copy in dist/web. */
 export function defaultStaticDir(): string {
@@ -23,45 +16,44 @@ export function defaultStaticDir(): string {
   return candidates.find((dir) => existsSync(`${dir}/index.html`)) ?? candidates[0]!;
 }
 
-export async function createWebui({ config, logger, replica, ledger, staticDir }: WebuiOptions): Promise<HttpService> {
-  return createHttpService(
-    {
-      service: 'webui',
-      replica,
-      config,
-      logger,
-      bodyLimit: 1024,
-      ready: async () => {
-        await ledger.ping();
-        return null;
-      },
+export interface WebuiOptions {
+  ledger: Ledger;
+  staticDir?: string;
+}
+
+export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, staticDir }) => {
+  app.health.ready = async () => {
+    await ledger.ping();
+    return null;
+  };
+
+  app.get('/', async (_req, reply) => reply.redirect('/index.html', 302));
+
+  app.get('/json', async (_req, reply) => {
+    try {
+      const { coins, hashes } = await ledger.accounts.totals();
+      return reply.header('cache-control', 'no-store').send({ coins, hashes, now: Date.now() / 1000 });
+    } catch (err) {
+      return reply
+        .code(503)
+        .type(TEXT)
+        .send(`webui: cannot read the ledger at ${ledger.where}: ${(err as Error).message}\n`);
+    }
+  });
+
+  registerFeed(app, ledger);
+
+  await app.register(fastifyStatic, {
+    root: staticDir ?? defaultStaticDir(),
+    wildcard: false,
+    index: false,
+    setHeaders: (res) => {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('content-security-policy', CSP);
     },
-    async (app, service) => {
-      app.get('/', async (_req, reply) => reply.redirect('/index.html', 302));
+  });
+};
 
-      app.get('/json', async (_req, reply) => {
-        try {
-          const { coins, hashes } = await ledger.totals();
-          return reply.header('cache-control', 'no-store').send({ coins, hashes, now: Date.now() / 1000 });
-        } catch (err) {
-          return reply.code(503).type(TEXT).send(`webui: cannot read the ledger at ${ledger.where}: ${(err as Error).message}\n`);
-        }
-      });
-
-      registerFeed(app, { ledger, stopping: service.stopping });
-
-      await app.register(fastifyStatic, {
-        root: staticDir ?? defaultStaticDir(),
-        wildcard: false,
-        index: false,
-        setHeaders: (res) => {
-          res.setHeader('x-content-type-options', 'nosniff');
-          res.setHeader(
-            'content-security-policy',
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-          );
-        },
-      });
-    },
-  );
+export function createWebui(base: Omit<ServiceBase, 'service'>, options: WebuiOptions): Promise<HttpService> {
+  return createHttpService({ ...base, service: 'webui', bodyLimit: 1024 }, async (app) => app.register(webuiRoutes, options));
 }

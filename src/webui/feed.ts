@@ -1,30 +1,33 @@
-// The live feed: every tick the webui reads the ledger (totals, recent coins, worker stats), computes one
+// The live feed: every tick the webui reads the ledger (totals, recent coins) and the stats board, computes one
 // Snapshot, keeps a history, and pushes it to every browser over Server-Sent Events (GET /events).
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { TEXT } from '../platform/http-service.js';
-import type { Phase } from '../worker/metrics.js';
-import type { WorkerSnapshot } from '../worker/worker.js';
-import type { Point, Snapshot, UpstreamView } from './snapshot.js';
+import { PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
 import { slope } from './speed.js';
 
 const TICK_MS = 500;
 const WINDOW_S = 10;
 const HISTORY_S = 600;
 const MAX_CLIENTS = 200;
-const PHASES: Phase[] = ['sleep', 'rng', 'hasher', 'ledger'];
+
+interface ReplicaTotals {
+  calls: number;
+  ms: number;
+  queue?: number;
+}
 
 export class Feed {
   private readonly samples: [number, number][] = [];
   readonly history: Point[] = [];
-  private readonly perWorker = new Map<string, WorkerSnapshot[]>();
+  private readonly perWorker = new Map<string, WorkerStats[]>();
   latest: Snapshot;
   private timer?: NodeJS.Timeout;
   private ticking = false;
   private readonly listeners = new Set<(s: Snapshot) => void>();
 
-  constructor(private readonly ledger: Ledger) {
+  constructor(private readonly ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>) {
     this.latest = emptySnapshot(ledger.where);
   }
 
@@ -59,15 +62,12 @@ export class Feed {
 
   private async compute(now: number): Promise<Snapshot> {
     const prev = this.latest;
+    const { accounts, board } = this.ledger;
     let totals: { hashes: number; coins: number };
     let coins: Snapshot['recentCoins'];
-    let stats: WorkerSnapshot[];
+    let stats: WorkerStats[];
     try {
-      [totals, coins, stats] = await Promise.all([
-        this.ledger.totals(),
-        this.ledger.recentCoins(8),
-        this.ledger.workerStats() as Promise<WorkerSnapshot[]>,
-      ]);
+      [totals, coins, stats] = await Promise.all([accounts.totals(), accounts.recentCoins(8), board.read()]);
     } catch (err) {
       this.samples.length = 0;
       return { ...prev, now, speed: null, ledger: { ok: false, where: this.ledger.where, error: (err as Error).message } };
@@ -96,7 +96,7 @@ export class Feed {
   }
 
   /** Rates from the workers' own timestamps: each published snapshot says when its numbers were true. */
-  private workerViews(stats: WorkerSnapshot[]): Pick<Snapshot, 'workers' | 'rng' | 'hasher'> {
+  private workerViews(stats: WorkerStats[]): Pick<Snapshot, 'workers' | 'rng' | 'hasher'> {
     const horizon = Date.now() - WINDOW_S * 1000;
     const live = new Set<string>();
     for (const s of stats) {
@@ -108,8 +108,8 @@ export class Feed {
     }
     for (const id of this.perWorker.keys()) if (!live.has(id)) this.perWorker.delete(id);
 
-    const phaseMs: Record<Phase, number> = { sleep: 0, rng: 0, hasher: 0, ledger: 0 };
-    const calls = { rng: new Map<string, { calls: number; ms: number; queue?: number }>(), hasher: new Map<string, { calls: number; ms: number; queue?: number }>() };
+    const phaseMs = zeroPhases();
+    const calls: Record<UpstreamName, Map<string, ReplicaTotals>> = { rng: new Map(), hasher: new Map() };
     const list = [];
     let total = 0;
     let measured = this.perWorker.size > 0;
@@ -120,21 +120,20 @@ export class Feed {
       if (dt < 2) measured = false;
       const speed = dt > 0 ? (last.units - first.units) / dt : 0;
       total += speed;
-      for (const p of PHASES) phaseMs[p] += (last.phaseMs[p] ?? 0) - (first.phaseMs[p] ?? 0);
-      for (const [key, r] of Object.entries(last.replicas ?? {})) {
-        const [upstream, replica = '?'] = key.split(' ');
-        if (upstream !== 'rng' && upstream !== 'hasher') continue;
-        const before = first.replicas?.[key];
-        const agg = calls[upstream].get(replica) ?? { calls: 0, ms: 0 };
+      for (const p of PHASES) phaseMs[p] += last.phaseMs[p] - first.phaseMs[p];
+      for (const r of last.replicas) {
+        const before = first.replicas.find((b) => b.upstream === r.upstream && b.replica === r.replica);
+        const agg = calls[r.upstream].get(r.replica) ?? { calls: 0, ms: 0 };
         agg.calls += r.calls - (before?.calls ?? 0);
         agg.ms += r.ms - (before?.ms ?? 0);
         if (r.queue !== undefined) agg.queue = Math.max(agg.queue ?? 0, r.queue);
-        calls[upstream].set(replica, agg);
+        calls[r.upstream].set(r.replica, agg);
       }
-      list.push({ name: last.name, speed, errors: Object.values(last.errors ?? {}) });
+      list.push({ name: last.name, speed, errors: Object.values(last.errors) });
     }
     const allMs = PHASES.reduce((a, p) => a + phaseMs[p], 0);
-    const phases = Object.fromEntries(PHASES.map((p) => [p, allMs > 0 ? phaseMs[p] / allMs : 0])) as Record<Phase, number>;
+    const phases = zeroPhases();
+    for (const p of PHASES) phases[p] = allMs > 0 ? phaseMs[p] / allMs : 0;
     list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     return {
       workers: { count: list.length, speed: total, measured, phases, list },
@@ -144,7 +143,7 @@ export class Feed {
   }
 }
 
-function upstreamView(replicas: Map<string, { calls: number; ms: number; queue?: number }>): UpstreamView {
+function upstreamView(replicas: Map<string, ReplicaTotals>): UpstreamView {
   let calls = 0;
   let ms = 0;
   let queue: number | null = null;
@@ -170,18 +169,18 @@ function emptySnapshot(where: string): Snapshot {
     windowSeconds: WINDOW_S,
     recentCoins: [],
     ledgerSpeed: null,
-    workers: { count: 0, speed: 0, measured: false, phases: { sleep: 0, rng: 0, hasher: 0, ledger: 0 }, list: [] },
+    workers: { count: 0, speed: 0, measured: false, phases: zeroPhases(), list: [] },
     rng: none,
     hasher: { ...none },
   };
 }
 
-export function registerFeed(app: FastifyInstance, opts: { ledger: Ledger; stopping: AbortSignal }): Feed {
-  const feed = new Feed(opts.ledger);
+export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>): Feed {
+  const feed = new Feed(ledger);
   const clients = new Set<ServerResponse>();
   app.addHook('onListen', async () => feed.start());
   app.addHook('onClose', async () => feed.stop());
-  opts.stopping.addEventListener('abort', () => {
+  app.stopping.addEventListener('abort', () => {
     feed.stop();
     for (const res of clients) res.end();
   });

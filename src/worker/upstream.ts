@@ -4,17 +4,85 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
+import type { ErrorKind, UpstreamName } from '../telemetry.js';
 
 const DNS_REFRESH_MS = 5000;
 const DNS_TIMEOUT_MS = 2000;
 
 export class UpstreamError extends Error {
   constructor(
-    readonly upstream: string,
-    readonly kind: 'dns' | 'connect' | 'timeout' | 'status' | 'answer',
+    readonly upstream: UpstreamName,
+    readonly kind: Exclude<ErrorKind, 'redis'>,
     message: string,
   ) {
     super(message);
+  }
+}
+
+export interface Answer {
+  body: Buffer;
+  /** x-served-by of the replica that answered, or its address. */
+  servedBy: string;
+  /** Requests rng had waiting when this one arrived (x-rng-queue-depth), when it says. */
+  queueDepth?: number;
+}
+
+export interface WireRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Sends one request to one origin. The real one is undici (a keep-alive pool per origin); tests use inject(). */
+export interface Transport {
+  send(origin: string, req: WireRequest): Promise<WireResponse>;
+  /** Lets an origin's connections finish what they carry, then closes them. */
+  retire(origin: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class UndiciTransport implements Transport {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly connectTimeoutMs: number) {}
+
+  async send(origin: string, req: WireRequest): Promise<WireResponse> {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: 64, keepAliveTimeout: 4000, connectTimeout: this.connectTimeoutMs });
+      this.pools.set(origin, pool);
+    }
+    // Timeouts by undici's own timers (connect, headers, body): no per-request AbortSignal.timeout to allocate.
+    const res = await pool.request({
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    });
+    return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+  }
+
+  async retire(origin: string): Promise<void> {
+    const pool = this.pools.get(origin);
+    this.pools.delete(origin);
+    await pool?.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    this.pools.clear();
   }
 }
 
@@ -34,24 +102,25 @@ interface Target {
   basePath: string;
 }
 
-export interface Answer {
-  body: Buffer;
-  /** x-served-by of the replica that answered, or its address. */
-  servedBy: string;
-  /** Requests rng had waiting when this one arrived (x-rng-queue-depth), when it says. */
-  queueDepth?: number;
-}
+const originOf = (address: string, port: number) => `http://${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
 
 export class Upstream {
-  private readonly endpoints: Endpoint[];
-  private readonly pools = new Map<string, Pool>();
+  private endpoints: Endpoint[] = [];
   private next = Math.floor(Math.random() * 1000);
 
   constructor(
-    readonly name: string,
+    readonly name: UpstreamName,
     urls: string[],
     private readonly timeoutMs: number,
+    private readonly transport: Transport = new UndiciTransport(Math.min(timeoutMs, 5000)),
   ) {
+    this.setUrls(urls);
+  }
+
+  /** Replaces the rotation (lab mode adds and removes replicas): new requests go to the new list at once;
+   *  connections to a replica that left finish what they carry, then close. */
+  setUrls(urls: string[]): void {
+    const old = this.endpoints;
     this.endpoints = urls.map((u) => {
       const url = new URL(u);
       const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -61,40 +130,40 @@ export class Upstream {
         port: Number(url.port || 80),
         basePath: url.pathname.replace(/\/+$/, ''),
         addresses: isIP(host) ? [host] : [],
-        resolvedAt: isIP(host) ? Infinity : 0,
+        resolvedAt: isIP(host) ? Number.POSITIVE_INFINITY : 0,
       };
     });
+    const kept = new Set(this.origins(this.endpoints));
+    for (const origin of this.origins(old)) if (!kept.has(origin)) void this.transport.retire(origin);
   }
 
   async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined, signal: AbortSignal): Promise<Answer> {
     const target = await this.pick();
-    const pool = this.pool(target.origin);
-    // Timeouts by undici's own timers (connect, headers, body): no per-request AbortSignal.timeout to allocate.
+    let res: WireResponse;
     try {
-      const res = await pool.request({
+      res = await this.transport.send(target.origin, {
         method,
         path: target.basePath + path,
         headers: body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host },
         body,
         signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        timeoutMs: this.timeoutMs,
       });
-      const data = Buffer.from(await res.body.arrayBuffer());
-      const servedBy = String(res.headers['x-served-by'] ?? target.origin);
-      if (res.statusCode !== 200) {
-        const text = data.subarray(0, 200).toString('utf8').trim();
-        throw new UpstreamError(this.name, 'status', `${this.name} (${servedBy}) answered ${res.statusCode}: ${text}`);
-      }
-      const depth = res.headers['x-rng-queue-depth'];
-      return { body: data, servedBy, queueDepth: depth === undefined ? undefined : Number(depth) };
     } catch (err) {
-      if (err instanceof UpstreamError || signal.aborted) throw err;
+      if (signal.aborted) throw err;
       const e = err as NodeJS.ErrnoException;
       const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
-      if (/TIMEOUT/.test(code)) throw new UpstreamError(this.name, 'timeout', `${this.name} at ${target.origin}: no answer within ${this.timeoutMs} ms (${code})`);
+      if (/TIMEOUT/.test(code))
+        throw new UpstreamError(this.name, 'timeout', `${this.name} at ${target.origin}: no answer within ${this.timeoutMs} ms (${code})`);
       throw new UpstreamError(this.name, 'connect', `${this.name} at ${target.origin}: ${code ? `${code} ` : ''}${e.message}`);
     }
+    const servedBy = String(res.headers['x-served-by'] ?? target.origin);
+    if (res.status !== 200) {
+      const text = res.body.subarray(0, 200).toString('utf8').trim();
+      throw new UpstreamError(this.name, 'status', `${this.name} (${servedBy}) answered ${res.status}: ${text}`);
+    }
+    const depth = res.headers['x-rng-queue-depth'];
+    return { body: res.body, servedBy, queueDepth: depth === undefined ? undefined : Number(depth) };
   }
 
   /** Every address currently known, for readiness and the dashboard. */
@@ -103,26 +172,30 @@ export class Upstream {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
-    this.pools.clear();
+    await this.transport.close();
+  }
+
+  private origins(endpoints: Endpoint[]): string[] {
+    return endpoints.flatMap((e) => e.addresses.map((a) => originOf(a, e.port)));
   }
 
   private async pick(): Promise<Target> {
     const now = Date.now();
-    for (const e of this.endpoints) {
+    const endpoints = this.endpoints;
+    for (const e of endpoints) {
       if (now - e.resolvedAt > DNS_REFRESH_MS) {
-        e.resolving ??= this.resolve(e).finally(() => (e.resolving = undefined));
+        e.resolving ??= this.resolve(e).finally(() => {
+          e.resolving = undefined;
+        });
         if (e.addresses.length === 0) await e.resolving;
       }
     }
     const targets: Target[] = [];
-    for (const e of this.endpoints) {
-      for (const address of e.addresses) {
-        targets.push({ origin: `http://${isIP(address) === 6 ? `[${address}]` : address}:${e.port}`, host: e.host, basePath: e.basePath });
-      }
+    for (const e of endpoints) {
+      for (const address of e.addresses) targets.push({ origin: originOf(address, e.port), host: e.host, basePath: e.basePath });
     }
     if (targets.length === 0) {
-      throw new UpstreamError(this.name, 'dns', `${this.name}: cannot resolve ${this.endpoints.map((e) => e.url.hostname).join(', ')}`);
+      throw new UpstreamError(this.name, 'dns', `${this.name}: cannot resolve ${endpoints.map((e) => e.url.hostname).join(', ')}`);
     }
     this.next = (this.next + 1) % 1_000_000;
     return targets[this.next % targets.length]!;
@@ -138,7 +211,7 @@ export class Upstream {
         }),
       ]);
       const addresses = [...new Set(found.map((a) => a.address))];
-      this.retire(e.addresses.filter((a) => !addresses.includes(a)), e.port);
+      for (const gone of e.addresses.filter((a) => !addresses.includes(a))) void this.transport.retire(originOf(gone, e.port));
       e.addresses = addresses;
       e.resolvedAt = Date.now();
     } catch {
@@ -147,23 +220,5 @@ export class Upstream {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private retire(gone: string[], port: number): void {
-    for (const address of gone) {
-      const origin = `http://${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
-      const pool = this.pools.get(origin);
-      this.pools.delete(origin);
-      void pool?.close().catch(() => undefined);
-    }
-  }
-
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, { connections: 64, keepAliveTimeout: 4000, connectTimeout: Math.min(this.timeoutMs, 5000) });
-      this.pools.set(origin, pool);
-    }
-    return pool;
   }
 }

@@ -1,53 +1,45 @@
 // The dashboard in a real browser (Debian's Chromium driven by playwright-core) against real services:
 // rng, hasher and webui as separate processes on a real Redis, workers added like `--scale worker=10`.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, waitFor } from '../helpers/net.js';
-import { Proc, stopAll } from '../helpers/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { waitFor } from '../helpers/net.js';
+import { Proc, startService, stopAll } from '../helpers/proc.js';
 import { TestRedis } from '../helpers/redis.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-export const SCREENSHOT = new URL('../../docs/dashboard.png', import.meta.url);
+import { Relay } from '../helpers/relay.js';
 
 describe('dashboard in Chromium', () => {
   const procs: Proc[] = [];
   const redis = new TestRedis();
   let browser: Browser;
   let page: Page;
-  let webuiPort: number;
+  // The webui is stopped and started again at the same address: a relay holds it.
+  const relay = new Relay();
   let webui: string;
   let env: Record<string, string>;
   const problems: string[] = [];
 
   const startWebui = async () => {
-    const p = new Proc(['webui'], { ...env, PORT: String(webuiPort), DRAIN_MS: '0' });
+    const { p, url } = await startService('webui', env);
     procs.push(p);
-    await p.waitHttp(`${webui}/healthz`);
+    relay.retarget(Number(new URL(url).port));
     return p;
   };
   const addWorker = () => procs.push(new Proc(['worker'], env));
   const text = (id: string) => page.locator(`#${id}`).innerText();
 
   before(async () => {
-    await redis.start(['--appendonly', 'yes', '--dir', mkdtempSync(join(tmpdir(), 'dc-browser-'))]);
-    const [rngPort, hasherPort] = [await freePort(), await freePort()];
-    webuiPort = await freePort();
-    webui = `http://127.0.0.1:${webuiPort}`;
-    env = { HOST: '127.0.0.1', REDIS_URL: redis.url, RNG_URL: `http://127.0.0.1:${rngPort}`, HASHER_URL: `http://127.0.0.1:${hasherPort}`, LOG_LEVEL: 'warn' };
-    for (const [kind, port] of [['rng', rngPort], ['hasher', hasherPort]] as const) {
-      const p = new Proc([kind], { ...env, PORT: String(port) });
-      procs.push(p);
-      await p.waitHttp(`http://127.0.0.1:${port}/healthz`);
-    }
+    await redis.start(['--appendonly', 'yes']);
+    webui = (await relay.start()).url;
+    env = { HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
+    const [rng, hasher] = await Promise.all([startService('rng', env), startService('hasher', env)]);
+    procs.push(rng.p, hasher.p);
+    env = { ...env, RNG_URL: rng.url, HASHER_URL: hasher.url };
     await startWebui();
     addWorker();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
@@ -58,7 +50,8 @@ describe('dashboard in Chromium', () => {
   after(async () => {
     await browser?.close();
     await stopAll(procs);
-    await redis.stop();
+    await redis.close();
+    await relay.stop();
   });
 
   it('loads from / with no console error, goes live and draws the chart', async () => {
@@ -103,7 +96,7 @@ describe('dashboard in Chromium', () => {
     await sleep(8000);
     const speed = Number(await text('speed'));
     assert.ok(speed >= 8 && speed <= 11, `plateau near 10, read ${speed}`);
-    await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
   });
 
   it('says when the webui cannot reach Redis, and recovers by itself', async () => {

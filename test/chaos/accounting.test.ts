@@ -7,21 +7,26 @@
 // complete between the reading and the kill). Replay a run with CHAOS_SEED.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { freePort, get, json, metric, waitFor } from '../helpers/net.js';
-import { Proc } from '../helpers/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { get, json, metric, waitFor } from '../helpers/net.js';
+import { type Proc, startService, startWorker } from '../helpers/proc.js';
 import { pick, seeded } from '../helpers/random.js';
 import { TestRedis } from '../helpers/redis.js';
+import { Relay } from '../helpers/relay.js';
 
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 const FLUSH_MS = 500;
-const WORKER_ENV = { WORKER_DELAY_MS: '20', FLUSH_INTERVAL_MS: String(FLUSH_MS), RETRY_MAX_MS: '1000', HTTP_TIMEOUT_MS: '3000', REDIS_TIMEOUT_MS: '500', LOG_LEVEL: 'info' };
+const WORKER_ENV = {
+  WORKER_DELAY_MS: '20',
+  FLUSH_INTERVAL_MS: String(FLUSH_MS),
+  RETRY_MAX_MS: '1000',
+  HTTP_TIMEOUT_MS: '3000',
+  REDIS_TIMEOUT_MS: '500',
+  LOG_LEVEL: 'info',
+};
 
 /** Forwards POST / to the current hasher; counts answers delivered in full to a worker. */
 class CountingProxy {
@@ -30,12 +35,16 @@ class CountingProxy {
   port = 0;
   constructor(private readonly target: () => string) {}
   async start(): Promise<void> {
-    this.port = await freePort();
     this.server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       try {
-        const up = await fetch(`${this.target()}${req.url}`, { method: req.method, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined, headers: { 'content-type': 'application/octet-stream' }, signal: AbortSignal.timeout(2000) });
+        const up = await fetch(`${this.target()}${req.url}`, {
+          method: req.method,
+          body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+          headers: { 'content-type': 'application/octet-stream' },
+          signal: AbortSignal.timeout(2000),
+        });
         const body = Buffer.from(await up.arrayBuffer());
         res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'text/plain' });
         res.end(body, () => {
@@ -46,7 +55,8 @@ class CountingProxy {
       }
     });
     this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as { port: number }).port;
   }
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
@@ -60,36 +70,35 @@ describe(`exact accounting under faults (${SECONDS} s, seed ${SEED})`, () => {
   after(async () => {
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     await redis.stop('SIGKILL');
+    await redis.close();
   });
 
   it('nothing is counted twice, nothing is lost beyond what was provably in flight, nothing ends up wedged', async () => {
     const rand = seeded(SEED);
-    await redis.start(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'dc-chaos-'))]);
-    const [rngPort, hasherPort, webuiPort] = [await freePort(), await freePort(), await freePort()];
-    const hasherUrl = `http://127.0.0.1:${hasherPort}`;
-    const proxy = new CountingProxy(() => hasherUrl);
+    await redis.start(['--appendonly', 'yes', '--appendfsync', 'always']);
+    // rng and hasher come back at the same address after each kill: relays hold the addresses.
+    const [rngRelay, hasherRelay] = [await new Relay().start(), await new Relay().start()];
+    const proxy = new CountingProxy(() => hasherRelay.url);
     await proxy.start();
-    const base = { HOST: '127.0.0.1', DRAIN_MS: '0', REDIS_URL: redis.url };
-    const startSvc = async (kind: string, port: number, env: Record<string, string> = {}) => {
-      const p = new Proc([kind], { ...base, ...env, PORT: String(port), RNG_DELAY_MS: '5', HASHER_DELAY_MS: '5', RNG_CONCURRENCY: '0', LOG_LEVEL: 'warn' });
+    const base = { DRAIN_MS: '0', REDIS_URL: redis.url };
+    const startSvc = async (kind: 'rng' | 'hasher' | 'webui', relay?: Relay) => {
+      const { p, url } = await startService(kind, { ...base, RNG_DELAY_MS: '5', HASHER_DELAY_MS: '5', RNG_CONCURRENCY: '0', LOG_LEVEL: 'warn' });
       procs.push(p);
-      await p.waitHttp(`http://127.0.0.1:${port}/healthz`);
+      relay?.retarget(Number(new URL(url).port));
+      return { p, url };
+    };
+    let rng = (await startSvc('rng', rngRelay)).p;
+    let hasher = (await startSvc('hasher', hasherRelay)).p;
+    const webui = await startSvc('webui');
+    const workerEnv = { ...base, ...WORKER_ENV, RNG_URL: rngRelay.url, HASHER_URL: `http://127.0.0.1:${proxy.port}` };
+    const adminUrl = new Map<Proc, string>();
+    const startOneWorker = async () => {
+      const { p, url } = await startWorker(workerEnv);
+      procs.push(p);
+      adminUrl.set(p, url);
       return p;
     };
-    let rng = await startSvc('rng', rngPort);
-    let hasher = await startSvc('hasher', hasherPort);
-    const webui = await startSvc('webui', webuiPort);
-    const workerEnv = { ...base, ...WORKER_ENV, RNG_URL: `http://127.0.0.1:${rngPort}`, HASHER_URL: `http://127.0.0.1:${proxy.port}` };
-    const adminPort = new Map<Proc, number>();
-    const startWorker = async () => {
-      const port = await freePort();
-      const p = new Proc(['worker'], { ...workerEnv, METRICS_PORT: String(port) });
-      procs.push(p);
-      adminPort.set(p, port);
-      await p.waitHttp(`http://127.0.0.1:${port}/healthz`);
-      return p;
-    };
-    const workers = await Promise.all(Array.from({ length: 4 }, startWorker));
+    const workers = await Promise.all(Array.from({ length: 4 }, startOneWorker));
 
     let sigterms = 0;
     let killBound = 0;
@@ -106,20 +115,22 @@ describe(`exact accounting under faults (${SECONDS} s, seed ${SEED})`, () => {
           sigterms++;
           await victim.stop('SIGTERM');
         } else {
-          const pending = await metric(`http://127.0.0.1:${adminPort.get(victim)}/metrics`, 'dockercoins_worker_pending_units').catch(() => NaN);
+          const pending = await metric(`${adminUrl.get(victim)}/metrics`, 'dockercoins_worker_pending_units').catch(() => NaN);
           await victim.stop('SIGKILL');
           assert.ok(Number.isFinite(pending), 'pending units readable before the kill');
           killBound += pending + 2;
         }
-        workers[i] = await startWorker();
+        workers[i] = await startOneWorker();
       } else if (fault === 'rng') {
         await rng.stop('SIGKILL');
+        rngRelay.retarget(undefined);
         await sleep(300 + rand() * 1500);
-        rng = await startSvc('rng', rngPort);
+        rng = (await startSvc('rng', rngRelay)).p;
       } else if (fault === 'hasher') {
         await hasher.stop('SIGKILL');
+        hasherRelay.retarget(undefined);
         await sleep(300 + rand() * 1500);
-        hasher = await startSvc('hasher', hasherPort);
+        hasher = (await startSvc('hasher', hasherRelay)).p;
       } else {
         await redis.stop(rand() < 0.5 ? 'SIGKILL' : 'SIGTERM');
         await sleep(300 + rand() * 2000);
@@ -129,15 +140,23 @@ describe(`exact accounting under faults (${SECONDS} s, seed ${SEED})`, () => {
     const lastFault = Date.now();
 
     // Every probe green within 10 s of the last fault; the workers mining again.
-    await waitFor('all probes green', async () => {
-      const urls = [`http://127.0.0.1:${rngPort}`, hasherUrl, `http://127.0.0.1:${webuiPort}`];
-      const codes = await Promise.all(urls.flatMap((u) => [get(`${u}/healthz`), get(`${u}/readyz`)]).map((p) => p.then((r) => r.status).catch(() => 0)));
-      return codes.every((c) => c === 200);
-    }, 10_000, 200);
+    await waitFor(
+      'all probes green',
+      async () => {
+        const urls = [rngRelay.url, hasherRelay.url, webui.url];
+        const codes = await Promise.all(urls.flatMap((u) => [get(`${u}/healthz`), get(`${u}/readyz`)]).map((p) => p.then((r) => r.status).catch(() => 0)));
+        return codes.every((c) => c === 200);
+      },
+      10_000,
+      200,
+    );
     const greenAfter = Date.now() - lastFault;
-    const before = (await json<{ hashes: number }>(`http://127.0.0.1:${webuiPort}/json`)).hashes;
-    await waitFor('mining resumed', async () => (await json<{ hashes: number }>(`http://127.0.0.1:${webuiPort}/json`)).hashes > before, 10_000, 200);
-    assert.ok(workers.every((w) => w.alive), 'no worker crashed');
+    const before = (await json<{ hashes: number }>(`${webui.url}/json`)).hashes;
+    await waitFor('mining resumed', async () => (await json<{ hashes: number }>(`${webui.url}/json`)).hashes > before, 10_000, 200);
+    assert.ok(
+      workers.every((w) => w.alive),
+      'no worker crashed',
+    );
 
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     sigterms += workers.length;
@@ -153,7 +172,7 @@ describe(`exact accounting under faults (${SECONDS} s, seed ${SEED})`, () => {
       `chaos seed ${SEED}: ${faults.length} faults (${faults.join(' ')}); delivered ${proxy.delivered}, Redis ${inRedis}, ` +
         `difference ${lost} (bound ${bound}: ${sigterms} SIGTERM × 1 + ${kills} SIGKILL, their unflushed units + 2 each = ${killBound}); probes green ${greenAfter} ms after the last fault`,
     );
-    await proxy.stop();
+    await Promise.all([proxy.stop(), rngRelay.stop(), hasherRelay.stop()]);
     assert.ok(faults.length >= SECONDS / 6, 'enough faults happened');
     assert.ok(lost >= 0, `Redis has ${-lost} more hashes than were ever delivered: counted twice`);
     assert.ok(lost <= bound, `lost ${lost} units, more than the ${bound} provably in flight`);

@@ -1,17 +1,5 @@
-import { createServer } from 'node:net';
+// HTTP helpers for tests that talk to real sockets, and the Prometheus text parser every tier uses.
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** A port free on every address (the services listen on :: by default). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -38,18 +26,21 @@ export async function json<T = Record<string, unknown>>(url: string): Promise<T>
   return (await res.json()) as T;
 }
 
-/** The value of one Prometheus sample (labels matched as a substring, e.g. 'upstream="rng"'). */
-export async function metric(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await get(url)).text();
+/** The value of one Prometheus sample in an exposition (labels matched as a substring, e.g. 'upstream="rng"'), summed. */
+export function sample(text: string, name: string, labels = ''): number {
   let sum = 0;
   let found = false;
   for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!m || m[1] !== name || !(m[2] ?? '').includes(labels)) continue;
     sum += Number(m[3]);
     found = true;
   }
-  if (!found) throw new Error(`no sample ${name}{${labels}} at ${url}`);
+  if (!found) throw new Error(`no sample ${name}{${labels}}`);
   return sum;
+}
+
+/** One sample from a live /metrics URL. */
+export async function metric(url: string, name: string, labels = ''): Promise<number> {
+  return sample(await (await get(url)).text(), name, labels);
 }

@@ -2,19 +2,16 @@
 // 1 worker 3.33/s; 10 workers on one rng plateau near 10/s; three rng lift the plateau.
 // The three systems run side by side: the rates are set by sleeps and rng's queue, not by CPU.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { freePort } from '../helpers/net.js';
-import { Proc } from '../helpers/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startUp } from '../helpers/proc.js';
 import { measureRate } from '../helpers/rate.js';
 
 async function rateOf(args: string[], seconds = 12): Promise<number> {
-  const [webui, rng, hasher] = [await freePort(), await freePort(), await freePort()];
-  const p = new Proc(['up', ...args], { WEBUI_PORT: String(webui), RNG_PORT: String(rng), HASHER_PORT: String(hasher), LOG_LEVEL: 'warn' });
+  const { p, webui } = await startUp(args);
   try {
-    await p.waitHttp(`http://127.0.0.1:${webui}/json`);
     await sleep(3000);
-    return await measureRate(`http://127.0.0.1:${webui}`, seconds);
+    return await measureRate(webui, seconds);
   } finally {
     await p.stop('SIGTERM');
   }

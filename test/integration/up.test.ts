@@ -1,17 +1,9 @@
 // `dockercoins up` as users run it: a real process, real ports, the contract's routes and its stop.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, get, json, metric, waitFor } from '../helpers/net.js';
-import { Proc } from '../helpers/proc.js';
+import { get, json, metric, waitFor } from '../helpers/net.js';
+import { startUp } from '../helpers/proc.js';
 import { TestRedis } from '../helpers/redis.js';
-
-async function startUp(args: string[] = [], env: Record<string, string> = {}) {
-  const [webui, rng, hasher] = [await freePort(), await freePort(), await freePort()];
-  const p = new Proc(['up', ...args], { WEBUI_PORT: String(webui), RNG_PORT: String(rng), HASHER_PORT: String(hasher), ...env });
-  const urls = { webui: `http://127.0.0.1:${webui}`, rng: `http://127.0.0.1:${rng}`, hasher: `http://127.0.0.1:${hasher}` };
-  await p.waitHttp(`${urls.webui}/json`);
-  return { p, ...urls };
-}
 
 describe('dockercoins up', () => {
   let sys: Awaited<ReturnType<typeof startUp>>;
@@ -45,10 +37,10 @@ describe('dockercoins up', () => {
     assert.match(sys.p.output, /^hasher\s+\| .*INFO +POST \/ 200 \d+\.\dms$/m);
   });
 
-  it('stops within 1 s on SIGINT, exit 0, with a summary naming the total', async () => {
-    const { code, ms } = await sys.p.stop('SIGINT');
+  it('stops on SIGINT with exit 0 — before its own 1 s deadline, which would exit 1 — and a summary naming the total', async () => {
+    const { code } = await sys.p.stop('SIGINT');
     assert.equal(code, 0);
-    assert.ok(ms < 1000, `${ms} ms`);
+    assert.doesNotMatch(sys.p.output, /still stopping after/);
     const summary = sys.p.output.trim().split('\n').pop()!;
     assert.match(summary, /stopped in \d+ ms — ledger: \d+ hashes, \d+ coins; this run: \d+ hashes in [\d.]+ s \([\d.]+ hashes\/s average\)/);
   });
@@ -57,7 +49,7 @@ describe('dockercoins up', () => {
 describe('dockercoins up --turbo --scale … --redis', () => {
   const redis = new TestRedis();
   before(() => redis.start());
-  after(() => redis.stop());
+  after(() => redis.close());
 
   it('runs N replicas, logs them by number, and flushes every unit to Redis on SIGTERM', async () => {
     const sys = await startUp(['--turbo', '--scale', 'worker=4', '--scale=rng=2', '--scale', 'hasher=2', '--redis', redis.url]);
@@ -66,9 +58,8 @@ describe('dockercoins up --turbo --scale … --redis', () => {
       await sys.p.waitOutput(/^rng\.2 +\|/m);
       assert.ok((await metric(`${sys.rng}/metrics`, 'dockercoins_rng_bytes_total')) > 0);
       await waitFor('hashes flushed', async () => (await json<{ hashes: number }>(`${sys.webui}/json`)).hashes > 100);
-      const { code, ms } = await sys.p.stop('SIGTERM');
-      assert.equal(code, 0);
-      assert.ok(ms < 1000, `${ms} ms`);
+      const { code } = await sys.p.stop('SIGTERM');
+      assert.equal(code, 0, 'stopped within its 1 s deadline');
       const raw = redis.client();
       const hashes = Number(await raw.get('hashes'));
       raw.disconnect();

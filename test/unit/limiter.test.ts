@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, FifoLimiter, QueueFullError } from '../../src/platform/limiter.js';
 
 describe('FifoLimiter', () => {
@@ -30,7 +30,7 @@ describe('FifoLimiter', () => {
     const l = new FifoLimiter(0);
     const releases = await Promise.all(Array.from({ length: 100 }, () => l.acquire()));
     assert.equal(l.inFlight, 100);
-    releases.forEach((r) => r());
+    for (const release of releases) release();
     assert.equal(l.inFlight, 0);
   });
 

@@ -3,48 +3,51 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
 import { createHasher } from '../../src/hasher/app.js';
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import { memoryLedger } from '../../src/ledger/memory.js';
 import type { HttpService } from '../../src/platform/http-service.js';
+import { renderMetrics } from '../../src/platform/metrics.js';
 import { createRng } from '../../src/rng/app.js';
 import { createWebui } from '../../src/webui/app.js';
-import { startWorkers, type WorkerProcess } from '../../src/worker/run.js';
-import { freePort, get, waitFor } from '../helpers/net.js';
-import { silentLogger, testConfig } from '../helpers/quiet.js';
+import { WorkerGroup } from '../../src/worker/group.js';
+import { InjectTransport } from '../helpers/inject.js';
+import { waitFor } from '../helpers/net.js';
+import { serviceBase, silentLogger, testConfig } from '../helpers/quiet.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
 
 describe('monitoring kit', () => {
   const services: HttpService[] = [];
-  let workers: WorkerProcess;
+  let workers: WorkerGroup;
   let exposition = '';
 
   before(async () => {
     const config = testConfig({ RNG_DELAY_MS: '0', HASHER_DELAY_MS: '0', WORKER_DELAY_MS: '0', FLUSH_INTERVAL_MS: '100' });
-    const ledger = new MemoryLedger();
-    const urls: string[] = [];
-    for (const make of [
-      () => createRng({ config, logger: silentLogger(), replica: 'rng' }),
-      () => createHasher({ config, logger: silentLogger(), replica: 'hasher' }),
-      () => createWebui({ config, logger: silentLogger(), replica: 'webui', ledger }),
-    ]) {
-      const svc = await make();
-      services.push(svc);
-      urls.push(`http://127.0.0.1:${await svc.listen(0, '127.0.0.1')}`);
-    }
-    const adminPort = await freePort();
-    workers = await startWorkers({
-      config: { ...config, rngUrls: [urls[0]!], hasherUrls: [urls[1]!] },
+    const ledger = memoryLedger();
+    const rng = await createRng(serviceBase(config, 'rng'), config.rng);
+    const hasher = await createHasher(serviceBase(config, 'hasher'), config.hasher);
+    const webui = await createWebui(serviceBase(config, 'webui'), { ledger });
+    services.push(rng, hasher, webui);
+    const apps = new Map<string, FastifyInstance>([
+      ['http://10.0.0.1:80', rng.app],
+      ['http://10.0.0.2:80', hasher.app],
+    ]);
+    workers = new WorkerGroup({
+      settings: { ...config.worker, rngUrls: ['http://10.0.0.1'], hasherUrls: ['http://10.0.0.2'] },
+      server: config.server,
       ledger,
-      names: ['worker'],
+      replica: 'worker',
       logger: () => silentLogger(),
       adminLogger: silentLogger(),
-      adminPort,
+      transport: () => new InjectTransport(apps),
     });
-    await waitFor('work', async () => workers.workers[0]!.flushed > 20);
-    for (const u of [...urls, `http://127.0.0.1:${adminPort}`]) exposition += `${await (await get(`${u}/metrics`)).text()}\n`;
+    await workers.start(1);
+    await waitFor('work', async () => workers.totals().flushed > 20);
+    for (const s of services) exposition += `${(await s.app.inject('/metrics')).body}\n`;
+    exposition += await renderMetrics(workers.registry);
   });
   after(async () => {
     await workers.stop();
@@ -52,7 +55,9 @@ describe('monitoring kit', () => {
   });
 
   it('prometheus.yml scrapes every service by its name, the worker on its admin port', () => {
-    const cfg = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[] };
+    const cfg = parse(read('deploy/monitoring/prometheus.yml')) as {
+      scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[];
+    };
     const jobs = Object.fromEntries(cfg.scrape_configs.map((j) => [j.job_name, j.dns_sd_configs[0]!]));
     assert.deepEqual(Object.keys(jobs).sort(), ['hasher', 'rng', 'webui', 'worker']);
     assert.equal(jobs.worker!.port, 9100);
@@ -71,10 +76,17 @@ describe('monitoring kit', () => {
         for (const name of names) {
           const base = name.replace(/_(bucket|sum|count)$/, '');
           assert.ok(typed.has(base) || typed.has(name), `${panel.title}: ${name} is not exposed`);
-          const grouped = /by \(([^)]*)\)/.exec(expr)?.[1]?.split(',').map((s) => s.trim()) ?? [];
+          const grouped =
+            /by \(([^)]*)\)/
+              .exec(expr)?.[1]
+              ?.split(',')
+              .map((s) => s.trim()) ?? [];
           // job and instance are added by Prometheus at scrape time.
           for (const label of grouped.filter((l) => l !== 'job' && l !== 'instance')) {
-            assert.ok(samples.some((l) => l.startsWith(name) && l.includes(`${label}="`)), `${panel.title}: ${name} has no label ${label}`);
+            assert.ok(
+              samples.some((l) => l.startsWith(name) && l.includes(`${label}="`)),
+              `${panel.title}: ${name} has no label ${label}`,
+            );
           }
         }
       }

@@ -20,14 +20,20 @@ describe('speed', () => {
   });
 
   it('needs at least three points', () => {
-    assert.equal(slope([[0, 0], [1, 1]]), null);
+    assert.equal(
+      slope([
+        [0, 0],
+        [1, 1],
+      ]),
+      null,
+    );
   });
 });
 
 describe('logs', () => {
   it('pretty lines are prefixed with the service name', () => {
     const line = formatPretty(JSON.stringify({ level: 30, time: Date.UTC(2026, 0, 1, 12, 0, 0), svc: 'rng.2', msg: 'GET /32 200 101.0ms' }));
-    assert.match(line, /^rng\.2\s+\| 12:00:00\.000 INFO  GET \/32 200 101\.0ms\n$/);
+    assert.match(line, /^rng\.2\s+\| 12:00:00\.000 INFO {2}GET \/32 200 101\.0ms\n$/);
   });
 
   it('never prints a Redis password', () => {

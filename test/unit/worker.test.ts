@@ -1,185 +1,247 @@
-// The worker against real rng and hasher servers (in this process, on loopback) and a ledger.
+// The worker against rng and hasher in this process, its requests carried by inject(): every unit counted once,
+// coins valid, the spread over replicas, back-off and recovery, a failing ledger, scaling at runtime.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.js';
 import { createHasher } from '../../src/hasher/app.js';
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import { memoryLedger } from '../../src/ledger/memory.js';
 import type { HttpService } from '../../src/platform/http-service.js';
-import { createRegistry } from '../../src/platform/metrics.js';
+import { renderMetrics } from '../../src/platform/metrics.js';
 import { createRng } from '../../src/rng/app.js';
-import { workerMetrics } from '../../src/worker/metrics.js';
-import { Upstream } from '../../src/worker/upstream.js';
-import { backoff, Worker } from '../../src/worker/worker.js';
-import { freePort, metric, waitFor } from '../helpers/net.js';
-import { silentLogger, testConfig } from '../helpers/quiet.js';
+import { WorkerGroup } from '../../src/worker/group.js';
+import { backoff } from '../../src/worker/loop.js';
+import { InjectTransport, metricOf } from '../helpers/inject.js';
+import { sample, waitFor } from '../helpers/net.js';
+import { serviceBase, silentLogger, testConfig } from '../helpers/quiet.js';
 
 const TURBO = { RNG_DELAY_MS: '0', HASHER_DELAY_MS: '0', WORKER_DELAY_MS: '0', RNG_CONCURRENCY: '0' };
 
-async function services(env: Record<string, string>, rngCount = 1, rngPorts: number[] = []) {
+/** rng replicas and one hasher, reachable at made-up origins through inject(). */
+async function services(env: Record<string, string>, rngCount = 1) {
   const config = testConfig(env);
+  const apps = new Map<string, FastifyInstance>();
   const rngs: HttpService[] = [];
-  const rngUrls: string[] = [];
-  for (let i = 0; i < rngCount; i++) {
-    const svc = await createRng({ config, logger: silentLogger(), replica: `rng.${i + 1}` });
-    rngUrls.push(`http://127.0.0.1:${await svc.listen(rngPorts[i] ?? 0, '127.0.0.1')}`);
+  for (let i = 1; i <= rngCount; i++) {
+    const svc = await createRng(serviceBase(config, `rng.${i}`), config.rng);
+    apps.set(`http://10.0.1.${i}:80`, svc.app);
     rngs.push(svc);
   }
-  const hasher = await createHasher({ config, logger: silentLogger(), replica: 'hasher' });
-  const hasherUrl = `http://127.0.0.1:${await hasher.listen(0, '127.0.0.1')}`;
-  return {
-    rngs,
-    hasher,
-    hasherUrl,
-    config: { ...config, rngUrls, hasherUrls: [hasherUrl] } as Config,
-    close: () => Promise.all([...rngs, hasher].map((s) => s.close(0, 300))),
+  const hasher = await createHasher(serviceBase(config, 'hasher'), config.hasher);
+  apps.set('http://10.0.2.1:80', hasher.app);
+  const workerConfig: Config = {
+    ...config,
+    worker: { ...config.worker, rngUrls: rngs.map((_, i) => `http://10.0.1.${i + 1}`), hasherUrls: ['http://10.0.2.1'] },
   };
+  return { config: workerConfig, apps, rngs, hasher, close: () => Promise.all([...rngs, hasher].map((s) => s.close(0, 300))) };
 }
 
-function worker(config: Config, ledger = new MemoryLedger(), name = 'worker') {
-  const metrics = workerMetrics(createRegistry('worker', name));
-  return { w: new Worker({ name, config, ledger, metrics, logger: silentLogger(name) }), ledger };
+function group(s: Awaited<ReturnType<typeof services>>, ledger = memoryLedger()) {
+  const transport = new InjectTransport(s.apps);
+  const g = new WorkerGroup({
+    settings: s.config.worker,
+    server: s.config.server,
+    ledger,
+    replica: 'test',
+    logger: (name) => silentLogger(name),
+    adminLogger: silentLogger(),
+    transport: () => transport,
+  });
+  return { g, ledger };
 }
 
 describe('worker', () => {
   it('counts every unit the hasher served, keeps only valid coins, and loses nothing on stop', async () => {
     const s = await services({ ...TURBO, FLUSH_INTERVAL_MS: '200' });
-    const ledger = new MemoryLedger();
-    const spy = { ...ledger, coins: [] as [string, Buffer][] };
-    const original = ledger.addCoin.bind(ledger);
-    ledger.addCoin = async (hex, bytes) => {
-      spy.coins.push([hex, Buffer.from(bytes)]);
-      return original(hex, bytes);
+    const ledger = memoryLedger();
+    const coins: [string, Buffer][] = [];
+    const addCoin = ledger.accounts.addCoin.bind(ledger.accounts);
+    ledger.accounts.addCoin = async (hex, bytes) => {
+      coins.push([hex, Buffer.from(bytes)]);
+      return addCoin(hex, bytes);
     };
-    const { w } = worker(s.config, ledger);
+    const { g } = group(s, ledger);
     try {
-      w.start();
-      await waitFor('some coins', async () => spy.coins.length >= 5, 15_000);
-      await w.stop();
-      const served = await metric(`${s.hasherUrl}/metrics`, 'dockercoins_hasher_hashes_total');
-      const { hashes, coins } = await ledger.totals();
+      await g.start(1);
+      await waitFor('some coins', async () => coins.length >= 5, 15_000);
+      await g.stop();
+      const w = g.workers[0]!;
+      const served = await metricOf(s.hasher.app, 'dockercoins_hasher_hashes_total');
+      const { hashes, coins: kept } = await ledger.accounts.totals();
       assert.equal(hashes, w.units, 'every unit done is in the ledger');
       assert.equal(w.unflushed, 0);
       assert.ok(served - hashes <= 1, `hasher served ${served}, ledger has ${hashes}: at most the abandoned in-flight unit differs`);
-      assert.equal(coins, new Set(spy.coins.map(([h]) => h)).size);
-      for (const [hex, bytes] of spy.coins) {
+      assert.equal(kept, new Set(coins.map(([h]) => h)).size);
+      for (const [hex, bytes] of coins) {
         assert.ok(hex.startsWith('0'));
         assert.equal(createHash('sha256').update(bytes).digest('hex'), hex);
         assert.equal(bytes.length, 32);
       }
       // Coins are ~1/16 of hashes.
-      assert.ok(coins > hashes / 40 && coins < hashes / 6, `${coins} coins for ${hashes} hashes`);
+      assert.ok(kept > hashes / 40 && kept < hashes / 6, `${kept} coins for ${hashes} hashes`);
     } finally {
-      await w.stop();
+      await g.stop();
       await s.close();
     }
   });
 
   it('spreads its requests over every rng URL', async () => {
     const s = await services(TURBO, 3);
-    const { w } = worker(s.config);
+    const { g } = group(s);
     try {
-      w.start();
-      await waitFor('300 units', async () => w.units >= 300);
-      await w.stop();
-      const counts = await Promise.all(
-        s.rngs.map(async (r) => metric(`http://127.0.0.1:${(r.app.server.address() as { port: number }).port}/metrics`, 'dockercoins_http_requests_total', 'route="/:n"')),
-      );
-      for (const c of counts) assert.ok(c >= w.units / 5, `uneven spread: ${counts.join(', ')}`);
+      await g.start(1);
+      await waitFor('300 units', async () => g.totals().units >= 300);
+      await g.stop();
+      const counts = await Promise.all(s.rngs.map((r) => metricOf(r.app, 'dockercoins_http_requests_total', 'route="/:n"')));
+      for (const c of counts) assert.ok(c >= g.totals().units / 5, `uneven spread: ${counts.join(', ')}`);
     } finally {
-      await w.stop();
+      await g.stop();
       await s.close();
     }
   });
 
-  it('spreads over every address a name resolves to, despite keep-alive', async () => {
-    // `localhost` resolves to 127.0.0.1 and ::1 here; one server listens on both.
-    const seen = new Map<string, number>();
-    const server = createServer((req, res) => {
-      const from = req.socket.remoteAddress?.includes(':') && !req.socket.remoteAddress.startsWith('::ffff:') ? 'v6' : 'v4';
-      seen.set(from, (seen.get(from) ?? 0) + 1);
-      res.end('x');
-    });
-    await new Promise<void>((r) => server.listen(0, '::', r));
-    const port = (server.address() as { port: number }).port;
-    const up = new Upstream('rng', [`http://localhost:${port}`], 2000);
+  it('follows the rotation when replicas join and leave (lab mode)', async () => {
+    const s = await services(TURBO, 3);
+    const { g } = group(s);
+    const served = () => Promise.all(s.rngs.map((r) => metricOf(r.app, 'dockercoins_http_requests_total', 'route="/:n"').catch(() => 0)));
     try {
-      const { lookup } = await import('node:dns/promises');
-      const families = new Set((await lookup('localhost', { all: true })).map((a) => a.family));
-      for (let i = 0; i < 20; i++) await up.request('GET', '/1', undefined, new AbortController().signal);
-      if (families.size === 2) {
-        assert.equal(seen.get('v4'), 10);
-        assert.equal(seen.get('v6'), 10);
-      } else {
-        assert.equal([...seen.values()].reduce((a, b) => a + b), 20);
-      }
+      await g.start(2);
+      g.setTargets({ rng: ['http://10.0.1.1'] });
+      const before = await served();
+      await waitFor('100 more units', async () => g.totals().units >= 100);
+      await sleep(20);
+      const mid = await served();
+      // At most the requests already in flight when the rotation changed reach the replicas that left.
+      assert.ok(mid[1]! - before[1]! <= 2 && mid[2]! - before[2]! <= 2, `${before} → ${mid}`);
+      g.setTargets({ rng: ['http://10.0.1.2', 'http://10.0.1.3'] });
+      const units = g.totals().units;
+      await waitFor('100 more units', async () => g.totals().units >= units + 100);
+      const after = await served();
+      assert.ok(after[1]! > mid[1]! + 20 && after[2]! > mid[2]! + 20);
+      assert.ok(
+        g.workers.every((w) => w.readiness() === null),
+        'no errors while the rotation changed',
+      );
     } finally {
-      await up.close();
-      server.close();
+      await g.stop();
+      await s.close();
+    }
+  });
+
+  it('grows and shrinks at runtime: new loops start at once, removed ones finish their unit and flush', async () => {
+    const s = await services({ RNG_DELAY_MS: '20', HASHER_DELAY_MS: '20', WORKER_DELAY_MS: '20', RNG_CONCURRENCY: '0', FLUSH_INTERVAL_MS: '100' });
+    const { g, ledger } = group(s);
+    try {
+      await g.start(1);
+      await g.resize(6);
+      assert.deepEqual(
+        g.workers.map((w) => w.name),
+        ['worker', 'worker.2', 'worker.3', 'worker.4', 'worker.5', 'worker.6'],
+      );
+      await waitFor('every loop working', async () => g.workers.every((w) => w.units > 2));
+      await g.resize(2);
+      assert.equal(g.size, 2);
+      const t = g.totals();
+      assert.equal(t.unflushed - g.workers.reduce((n, w) => n + w.unflushed, 0), 0, 'loops that left flushed everything');
+      const abandoned = await metricOf(s.rngs[0]!.app, 'dockercoins_rng_abandoned_total');
+      assert.equal(abandoned, 0, 'no unit was cut short');
+      await g.stop();
+      const served = await metricOf(s.hasher.app, 'dockercoins_hasher_hashes_total');
+      assert.equal((await ledger.accounts.totals()).hashes, g.totals().units);
+      assert.ok(served - g.totals().units <= 2, 'only the two running loops could abandon a unit at stop');
+    } finally {
+      await g.stop();
+      await s.close();
     }
   });
 
   it('survives rng going away: backs off (no spin), keeps its count, recovers when rng returns', async () => {
-    const rngPort = await freePort();
-    const s = await services({ ...TURBO, RETRY_MAX_MS: '400', FLUSH_INTERVAL_MS: '100' }, 1, [rngPort]);
-    const { w, ledger } = worker(s.config);
+    const s = await services({ ...TURBO, RETRY_MAX_MS: '400', FLUSH_INTERVAL_MS: '100' });
+    const { g, ledger } = group(s);
+    const rngApp = s.apps.get('http://10.0.1.1:80')!;
     try {
-      w.start();
+      await g.start(1);
+      const w = g.workers[0]!;
       await waitFor('units', async () => w.units >= 50);
-      await s.rngs[0]!.close(0, 200);
+      s.apps.delete('http://10.0.1.1:80');
       const before = w.units;
       await sleep(300);
-      const failedAt = await metric(`${s.hasherUrl}/metrics`, 'dockercoins_hasher_hashes_total');
+      const failedAt = await metricOf(s.hasher.app, 'dockercoins_hasher_hashes_total');
       await sleep(1500);
       assert.ok(w.readiness()?.includes('rng'), `readiness names rng: ${w.readiness()}`);
       assert.equal(w.liveness(), null, 'a worker in back-off is alive');
-      assert.equal(await metric(`${s.hasherUrl}/metrics`, 'dockercoins_hasher_hashes_total'), failedAt, 'no unit while rng is down');
-      const restarted = await createRng({ config: s.config, logger: silentLogger(), replica: 'rng.again' });
-      await restarted.listen(rngPort, '127.0.0.1');
+      assert.equal(await metricOf(s.hasher.app, 'dockercoins_hasher_hashes_total'), failedAt, 'no unit while rng is down');
+      const retries = sample(await renderMetrics(g.registry), 'dockercoins_worker_retries_total', 'cause="rng"');
+      assert.ok(retries >= 3 && retries <= 12, `backed off, did not spin: ${retries} retries in ~1.8 s`);
+      s.apps.set('http://10.0.1.1:80', rngApp);
       await waitFor('recovery', async () => w.units > before + 20, 5000);
-      await w.stop();
-      await restarted.close(0, 200);
-      assert.equal((await ledger.totals()).hashes, w.units);
+      await g.stop();
+      assert.equal((await ledger.accounts.totals()).hashes, w.units);
     } finally {
-      await w.stop();
+      await g.stop();
       await s.close();
     }
   });
 
   it('keeps units when the ledger fails and flushes them once it is back', async () => {
     const s = await services({ ...TURBO, FLUSH_INTERVAL_MS: '100' });
-    const ledger = new MemoryLedger();
-    const { w } = worker(s.config, ledger);
-    const real = ledger.addHashes.bind(ledger);
-    const realCoin = ledger.addCoin.bind(ledger);
+    const ledger = memoryLedger();
+    const { accounts } = ledger;
+    const addHashes = accounts.addHashes.bind(accounts);
+    const addCoin = accounts.addCoin.bind(accounts);
     let down = true;
     let calls = 0;
-    ledger.addCoin = async (hex, bytes) => {
+    accounts.addCoin = async (hex, bytes) => {
       if (down) throw new Error('connection lost');
-      return realCoin(hex, bytes);
+      return addCoin(hex, bytes);
     };
-    ledger.addHashes = async (batch) => {
+    accounts.addHashes = async (batch) => {
       calls++;
       if (down) {
         // Ambiguous failure: applied, but the reply is lost. The retry must not count it twice.
-        if (calls === 1) await real(batch);
+        if (calls === 1) await addHashes(batch);
         throw new Error('connection lost');
       }
-      return real(batch);
+      return addHashes(batch);
     };
+    const { g } = group(s, ledger);
     try {
-      w.start();
+      await g.start(1);
+      const w = g.workers[0]!;
       await sleep(500);
       assert.match(w.readiness() ?? '', /ledger/);
       down = false;
       await sleep(300);
-      await w.stop();
-      assert.equal((await ledger.totals()).hashes, w.units);
-      assert.equal((await ledger.totals()).coins, w.coins, 'coins found while the ledger was down are saved too');
+      await g.stop();
+      assert.equal((await accounts.totals()).hashes, w.units);
+      assert.equal((await accounts.totals()).coins, w.coins, 'coins found while the ledger was down are saved too');
     } finally {
-      await w.stop();
+      await g.stop();
+      await s.close();
+    }
+  });
+
+  it('shows the same counts to Prometheus and to the dashboard', async () => {
+    const s = await services({ ...TURBO, FLUSH_INTERVAL_MS: '100' });
+    const { g } = group(s);
+    try {
+      await g.start(1);
+      await waitFor('units', async () => g.totals().units >= 100);
+      await g.stop();
+      const w = g.workers[0]!;
+      const text = await renderMetrics(g.registry);
+      const stats = w.stats();
+      assert.equal(sample(text, 'dockercoins_worker_units_total', 'worker="worker"'), stats.units);
+      assert.equal(sample(text, 'dockercoins_worker_coins_total', 'worker="worker"'), stats.coins);
+      for (const phase of ['sleep', 'rng', 'hasher', 'ledger'] as const) {
+        assert.equal(sample(text, 'dockercoins_worker_phase_seconds_total', `phase="${phase}"`), stats.phaseMs[phase] / 1000);
+      }
+      const served = stats.replicas.filter((r) => r.upstream === 'rng').reduce((n, r) => n + r.calls, 0);
+      assert.equal(sample(text, 'dockercoins_worker_served_total', 'upstream="rng"'), served);
+    } finally {
+      await g.stop();
       await s.close();
     }
   });

@@ -8,9 +8,9 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Service } from 'kubernetes-models/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,8 +30,31 @@ const KNOWN: Record<string, string[]> = {
   object: ['apiVersion', 'kind', 'metadata', 'spec'],
   metadata: ['name', 'labels', 'annotations', 'namespace'],
   workloadSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'updateStrategy'],
-  podSpec: ['containers', 'securityContext', 'terminationGracePeriodSeconds', 'automountServiceAccountToken', 'volumes', 'nodeSelector', 'affinity', 'tolerations'],
-  container: ['name', 'image', 'imagePullPolicy', 'args', 'command', 'env', 'ports', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'securityContext', 'volumeMounts'],
+  podSpec: [
+    'containers',
+    'securityContext',
+    'terminationGracePeriodSeconds',
+    'automountServiceAccountToken',
+    'volumes',
+    'nodeSelector',
+    'affinity',
+    'tolerations',
+  ],
+  container: [
+    'name',
+    'image',
+    'imagePullPolicy',
+    'args',
+    'command',
+    'env',
+    'ports',
+    'readinessProbe',
+    'livenessProbe',
+    'startupProbe',
+    'resources',
+    'securityContext',
+    'volumeMounts',
+  ],
   probe: ['httpGet', 'exec', 'tcpSocket', 'periodSeconds', 'timeoutSeconds', 'failureThreshold', 'initialDelaySeconds', 'successThreshold'],
   serviceSpec: ['type', 'selector', 'ports', 'clusterIP'],
 };
@@ -65,7 +88,10 @@ function validate(objects: Obj[], source: string): void {
   }
 }
 
-const docs = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJSON() as Obj).filter((o) => o && o.kind);
+const docs = (text: string): Obj[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJSON() as Obj)
+    .filter((o) => o?.kind);
 
 function checkWorkloads(objects: Obj[], source: string, prefix = ''): void {
   const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
@@ -99,7 +125,10 @@ describe('plain Kubernetes manifests', () => {
   it("use the workshop's names and ports, safe probes and a locked-down securityContext", () => {
     const objects = all.flatMap((f) => docs(readFileSync(dir + f, 'utf8')));
     checkWorkloads(objects, 'manifests');
-    const names = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort();
+    const names = objects
+      .filter((o) => o.kind === 'Deployment')
+      .map((o) => o.metadata.name)
+      .sort();
     assert.deepEqual(names, ['hasher', 'redis', 'rng', 'webui', 'worker']);
     const services = Object.fromEntries(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s.spec]));
     assert.equal(services.redis!.ports[0].port, 6379);
@@ -109,7 +138,9 @@ describe('plain Kubernetes manifests', () => {
   });
 
   it('the naive-liveness patch really points liveness at the queue (for teaching)', () => {
-    const patch = docs(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0] ?? (parseAllDocuments(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0]!.toJSON() as Obj);
+    const patch =
+      docs(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0] ??
+      (parseAllDocuments(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0]!.toJSON() as Obj);
     const c = patch.spec.template.spec.containers[0];
     assert.deepEqual(c.env, [{ name: 'LIVENESS_MODE', value: 'naive' }]);
     assert.equal(c.livenessProbe.timeoutSeconds, 1);
@@ -155,7 +186,16 @@ describe('Helm chart', () => {
   });
 
   it('renders the HPA, naive liveness, registry and tag on request', () => {
-    const objects = template('--set', 'hpa.rng.enabled=true', '--set', 'liveness=naive', '--set', 'image.registry=registry.local:5000', '--set', 'image.tag=v0.2');
+    const objects = template(
+      '--set',
+      'hpa.rng.enabled=true',
+      '--set',
+      'liveness=naive',
+      '--set',
+      'image.registry=registry.local:5000',
+      '--set',
+      'image.tag=v0.2',
+    );
     validate(objects, 'options');
     const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!;
     assert.equal(hpa.spec.metrics[0].pods.metric.name, 'dockercoins_rng_queue_depth');

@@ -1,0 +1,139 @@
+// The components DockerCoins is made of, described by plain data (ComponentSpec) so that the same description can
+// be started in this process or, later, in a worker thread or a child process. Each kind imports its code only
+// when started: an rng process never loads Redis, undici or the dashboard.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
+import type { Ledger, Totals } from '../ledger/ledger.js';
+import type { HttpService } from '../platform/http-service.js';
+import type { Component } from '../platform/lifecycle.js';
+import type { Logger } from '../platform/logger.js';
+import type { WorkerGroup } from '../worker/group.js';
+
+/** How long the final read of the totals may take at stop (the all-in-one stops within 1 s in all). */
+const FINAL_READ_MS = 300;
+
+export type ServiceKind = 'rng' | 'hasher' | 'webui';
+
+export type ComponentSpec =
+  | { kind: ServiceKind; name: string; replica: string; port: number }
+  | { kind: 'workers'; name: string; replica: string; count: number };
+
+export interface Context {
+  config: Config;
+  /** The ledger workers and webui use (started before them). */
+  ledger?: Ledger;
+  /** A logger per name: `rng.2`, `worker.7`. */
+  log: (name: string) => Logger;
+}
+
+/** An HTTP service listening on a port. `url` is known once started (port 0 = any free port). */
+export class ServiceComponent implements Component {
+  service?: HttpService;
+  port = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly build: () => Promise<HttpService>,
+    private readonly listenPort: number,
+    private readonly ctx: Context,
+  ) {}
+
+  get url(): string {
+    const host = loopbackFor(this.ctx.config.server.host);
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.service = await this.build();
+    this.port = await this.service.listen(this.listenPort, this.ctx.config.server.host);
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    const drain = Math.min(this.ctx.config.server.drainMs, Math.max(0, deadlineMs - 500));
+    await this.service?.close(drain, Math.max(100, deadlineMs - drain - 100));
+  }
+}
+
+export class WorkersComponent implements Component {
+  group?: WorkerGroup;
+
+  constructor(
+    readonly name: string,
+    private readonly build: () => Promise<WorkerGroup>,
+    private readonly count: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.group = await this.build();
+    await this.group.start(this.count);
+  }
+
+  async stop(): Promise<void> {
+    await this.group?.stop();
+  }
+}
+
+/** Started first, stopped last: the totals it held at the end (for the summary line) are read just before it closes. */
+export class LedgerComponent implements Component {
+  readonly name = 'ledger';
+  /** null when the ledger could not be read at the end. */
+  finalTotals: Totals | null = null;
+  constructor(readonly ledger: Ledger) {}
+  async start(): Promise<void> {}
+  async stop(deadlineMs: number): Promise<void> {
+    const budget = Math.min(FINAL_READ_MS, deadlineMs / 2);
+    this.finalTotals = await Promise.race([this.ledger.accounts.totals(), sleep(budget).then(() => null)]).catch(() => null);
+    await this.ledger.close();
+  }
+}
+
+type ServiceSpec = Extract<ComponentSpec, { kind: ServiceKind }>;
+type WorkersSpec = Extract<ComponentSpec, { kind: 'workers' }>;
+
+export function serviceComponent(spec: ServiceSpec, ctx: Context): ServiceComponent {
+  const { config } = ctx;
+  const base = { replica: spec.replica, server: config.server, logger: ctx.log(spec.name) };
+  const build = {
+    rng: async () => (await import('../rng/app.js')).createRng(base, config.rng),
+    hasher: async () => (await import('../hasher/app.js')).createHasher(base, config.hasher),
+    webui: async () => (await import('../webui/app.js')).createWebui(base, { ledger: needLedger(spec, ctx) }),
+  }[spec.kind];
+  return new ServiceComponent(spec.name, build, spec.port, ctx);
+}
+
+export function workersComponent(spec: WorkersSpec, ctx: Context): WorkersComponent {
+  const { config } = ctx;
+  const build = async () => {
+    const { WorkerGroup } = await import('../worker/group.js');
+    return new WorkerGroup({
+      settings: config.worker,
+      server: config.server,
+      ledger: needLedger(spec, ctx),
+      replica: spec.replica,
+      logger: ctx.log,
+      adminLogger: ctx.log('worker'),
+    });
+  };
+  return new WorkersComponent(spec.name, build, spec.count);
+}
+
+export function createComponent(spec: ComponentSpec, ctx: Context): Component {
+  return spec.kind === 'workers' ? workersComponent(spec, ctx) : serviceComponent(spec, ctx);
+}
+
+function needLedger(spec: ComponentSpec, ctx: Context): Ledger {
+  if (!ctx.ledger) throw new Error(`${spec.name} needs a ledger`);
+  return ctx.ledger;
+}
+
+/** The ledger a config asks for: Redis at REDIS_URL, or in-memory. */
+export async function openLedger(config: Config, useRedis: boolean, logger: Logger): Promise<Ledger> {
+  if (!useRedis) return (await import('../ledger/memory.js')).memoryLedger();
+  return (await import('../ledger/redis.js')).redisLedger(config.ledger, logger);
+}
+
+/** Where a service listening on `host` is reached from this machine. */
+export function loopbackFor(host: string): string {
+  return host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host;
+}

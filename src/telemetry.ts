@@ -1,0 +1,141 @@
+// The telemetry contract: what a worker publishes about itself (WorkerStats), and what the webui computes from it
+// for the dashboard (Snapshot). Worker, webui and the page (web/) all import these shapes from here, and only here.
+
+export const PHASES = ['sleep', 'rng', 'hasher', 'ledger'] as const;
+/** Where a work loop spends its time. */
+export type Phase = (typeof PHASES)[number];
+
+export const UPSTREAMS = ['rng', 'hasher'] as const;
+export type UpstreamName = (typeof UPSTREAMS)[number];
+
+/** What a failure is blamed on. */
+export type Cause = UpstreamName | 'ledger';
+export type ErrorKind = 'dns' | 'connect' | 'timeout' | 'status' | 'answer' | 'redis';
+export const ERROR_KINDS: Record<Cause, readonly ErrorKind[]> = {
+  rng: ['dns', 'connect', 'timeout', 'status', 'answer'],
+  hasher: ['dns', 'connect', 'timeout', 'status', 'answer'],
+  ledger: ['redis'],
+};
+
+/** Calls one work loop made to one upstream replica, since it started. */
+export interface ReplicaCalls {
+  upstream: UpstreamName;
+  /** x-served-by of the replica (or its address). */
+  replica: string;
+  calls: number;
+  /** Total milliseconds of those calls, queueing included. */
+  ms: number;
+  /** Requests rng had waiting when it last answered (x-rng-queue-depth). */
+  queue?: number;
+}
+
+/** Running totals of one work loop, published to the stats board every flush. Rates come from differences. */
+export interface WorkerStats {
+  /** Unique per loop and run. */
+  worker: string;
+  /** Display name: `worker.3` under `up`, `worker <host>/<pid>` for a lone process. */
+  name: string;
+  /** When these numbers were true (unix ms, the worker's clock). */
+  at: number;
+  startedAt: number;
+  units: number;
+  flushed: number;
+  coins: number;
+  phaseMs: Record<Phase, number>;
+  rngTargets: number;
+  hasherTargets: number;
+  replicas: ReplicaCalls[];
+  /** The last error per cause, while it lasts. */
+  errors: Partial<Record<Cause, string>>;
+}
+
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** For stats read back from a shared store (Redis): anything else is dropped, never trusted. */
+export function isWorkerStats(x: unknown): x is WorkerStats {
+  if (!isRecord(x)) return false;
+  const phases = x.phaseMs;
+  return (
+    typeof x.worker === 'string' &&
+    typeof x.name === 'string' &&
+    ['at', 'startedAt', 'units', 'flushed', 'coins', 'rngTargets', 'hasherTargets'].every((k) => isNumber(x[k])) &&
+    isRecord(phases) &&
+    PHASES.every((p) => isNumber(phases[p])) &&
+    Array.isArray(x.replicas) &&
+    x.replicas.every(
+      (r) => isRecord(r) && UPSTREAMS.includes(r.upstream as UpstreamName) && typeof r.replica === 'string' && isNumber(r.calls) && isNumber(r.ms),
+    ) &&
+    isRecord(x.errors) &&
+    Object.values(x.errors).every((e) => typeof e === 'string')
+  );
+}
+
+// ---- what the dashboard receives: one Snapshot per tick, computed by the webui --------------------------------
+
+export interface UpstreamView {
+  /** Distinct replicas that answered a worker within the window. */
+  replicas: number;
+  /** Mean call latency seen by the workers, queueing included. */
+  latencyMs: number | null;
+  /** Requests waiting in rng's queue(s), as last reported by rng to the workers. */
+  queue: number | null;
+  callsPerSecond: number;
+}
+
+export interface WorkerView {
+  name: string;
+  speed: number;
+  errors: string[];
+}
+
+export interface Snapshot {
+  /** unix seconds, webui clock */
+  now: number;
+  ledger: { ok: boolean; where: string; error?: string };
+  hashes: number;
+  coins: number;
+  /** hashes/s over the window: the workers' own counts when they publish them, else ledgerSpeed; null at first. */
+  speed: number | null;
+  /** hashes/s: least-squares slope of the ledger counter over the window (time = webui's reading time). */
+  ledgerSpeed: number | null;
+  windowSeconds: number;
+  recentCoins: { hex: string; at: number }[];
+  workers: {
+    count: number;
+    /** Units all workers did over the window, divided by the window. */
+    speed: number;
+    /** The workers have published over at least 2 s, so `speed` is meaningful. */
+    measured: boolean;
+    /** Share of the workers' time by phase, 0..1. */
+    phases: Record<Phase, number>;
+    list: WorkerView[];
+  };
+  rng: UpstreamView;
+  hasher: UpstreamView;
+}
+
+/** [unix seconds, speed or null, hashes] */
+export type Point = [number, number | null, number];
+
+export const zeroPhases = (): Record<Phase, number> => ({ sleep: 0, rng: 0, hasher: 0, ledger: 0 });
+
+/** The page's check of what arrives over /events (a webui of another version may send another shape). */
+export function isSnapshot(x: unknown): x is Snapshot {
+  return (
+    isRecord(x) &&
+    ['now', 'hashes', 'coins', 'windowSeconds'].every((k) => isNumber(x[k])) &&
+    (x.speed === null || isNumber(x.speed)) &&
+    isRecord(x.ledger) &&
+    isRecord(x.workers) &&
+    isRecord(x.workers.phases) &&
+    Array.isArray(x.workers.list) &&
+    isRecord(x.rng) &&
+    isRecord(x.hasher) &&
+    Array.isArray(x.recentCoins)
+  );
+}
+
+export function isHistory(x: unknown): x is Point[] {
+  return Array.isArray(x) && x.every((p) => Array.isArray(p) && p.length === 3 && isNumber(p[0]) && (p[1] === null || isNumber(p[1])) && isNumber(p[2]));
+}

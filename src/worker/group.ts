@@ -1,0 +1,120 @@
+// A group of work loops in one process, sharing one set of metrics, one keep-alive pool per upstream replica and
+// (with METRICS_PORT) one admin listener: /healthz (every loop makes progress), /readyz (rng, hasher and the ledger
+// reached), /metrics. The group grows and shrinks at runtime (lab mode), and follows the rng/hasher rotation.
+import type { ServerSettings, WorkerSettings } from '../config.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { createHttpService, type HttpService } from '../platform/http-service.js';
+import type { Logger } from '../platform/logger.js';
+import { createRegistry, type Registry } from '../platform/metrics.js';
+import { type WorkerMetrics, workerMetrics } from './metrics.js';
+import { type Transport, Upstream } from './upstream.js';
+import { Worker } from './worker.js';
+
+export interface WorkerGroupOptions {
+  settings: WorkerSettings;
+  /** For the admin listener (METRICS_PORT). */
+  server: ServerSettings;
+  ledger: Pick<Ledger, 'accounts' | 'board'>;
+  /** The registry's replica label: the hostname for a worker process, `workers` under `up`. */
+  replica: string;
+  logger: (name: string) => Logger;
+  adminLogger: Logger;
+  /** How requests travel (tests pass one built on inject()). */
+  transport?: () => Transport;
+}
+
+export class WorkerGroup {
+  readonly registry: Registry;
+  readonly rng: Upstream;
+  readonly hasher: Upstream;
+  private readonly metrics: WorkerMetrics;
+  private readonly loops: Worker[] = [];
+  /** Totals of loops that were removed at runtime, so the group's summary stays whole. */
+  private readonly retired = { units: 0, flushed: 0, unflushed: 0 };
+  private serial = 0;
+  private admin?: HttpService;
+
+  constructor(private readonly opts: WorkerGroupOptions) {
+    const { settings } = opts;
+    this.registry = createRegistry('worker', opts.replica);
+    this.metrics = workerMetrics(this.registry, () => this.loops);
+    this.rng = new Upstream('rng', settings.rngUrls, settings.httpTimeoutMs, opts.transport?.());
+    this.hasher = new Upstream('hasher', settings.hasherUrls, settings.httpTimeoutMs, opts.transport?.());
+  }
+
+  get workers(): readonly Worker[] {
+    return this.loops;
+  }
+
+  get size(): number {
+    return this.loops.length;
+  }
+
+  /** Every unit done by this group, flushed or not, including loops removed since. */
+  totals(): { units: number; flushed: number; unflushed: number } {
+    const t = { ...this.retired };
+    for (const w of this.loops) {
+      t.units += w.units;
+      t.flushed += w.flushed;
+      t.unflushed += w.unflushed;
+    }
+    return t;
+  }
+
+  async start(count: number): Promise<void> {
+    const port = this.opts.settings.metricsPort;
+    if (port) {
+      this.admin = await createHttpService(
+        { service: 'worker', replica: this.opts.replica, server: this.opts.server, logger: this.opts.adminLogger, registry: this.registry },
+        async (app) => {
+          app.health.live = () => this.loops.map((w) => w.liveness()).find((r) => r !== null) ?? null;
+          app.health.ready = () => this.loops.map((w) => w.readiness()).find((r) => r !== null) ?? null;
+        },
+      );
+      await this.admin.listen(port, this.opts.server.host);
+    }
+    await this.resize(count);
+  }
+
+  /** New loops start at once; removed ones (the newest) finish their unit, flush, then stop.
+   *  A group started with one loop calls it `worker`, as the original; otherwise loops are `worker.1` … */
+  async resize(count: number): Promise<void> {
+    while (this.loops.length < count) {
+      const name = this.serial === 0 && count === 1 ? 'worker' : `worker.${this.serial + 1}`;
+      this.serial++;
+      const w = new Worker({
+        name,
+        settings: this.opts.settings,
+        ledger: this.opts.ledger,
+        rng: this.rng,
+        hasher: this.hasher,
+        metrics: this.metrics,
+        logger: this.opts.logger(name),
+      });
+      this.loops.push(w);
+      w.start();
+    }
+    const leaving = this.loops.splice(count);
+    await Promise.all(
+      leaving.map(async (w) => {
+        await w.stop({ finishUnit: true });
+        this.retired.units += w.units;
+        this.retired.flushed += w.flushed;
+        this.retired.unflushed += w.unflushed;
+      }),
+    );
+  }
+
+  /** Where rng and hasher are now (lab mode adds and removes replicas). */
+  setTargets(targets: { rng?: string[]; hasher?: string[] }): void {
+    if (targets.rng) this.rng.setUrls(targets.rng);
+    if (targets.hasher) this.hasher.setUrls(targets.hasher);
+  }
+
+  /** Abandons the units in flight, flushes everything done, releases connections. */
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((w) => w.stop()));
+    await Promise.all([this.rng.close(), this.hasher.close()]);
+    await this.admin?.close(0, 500);
+  }
+}

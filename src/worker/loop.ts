@@ -1,0 +1,60 @@
+// One work loop, as the original's worker.py: sleep, ask rng for random bytes, have hasher hash them, keep the
+// coin when the hash starts with 0, count the unit. A failure is logged and retried after a capped back-off.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../platform/logger.js';
+import type { Cause } from '../telemetry.js';
+import type { LoopObserver } from './observer.js';
+import type { Tally } from './tally.js';
+import { type Upstream, UpstreamError } from './upstream.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export interface LoopParts {
+  delayMs: number;
+  rngBytes: number;
+  retryMaxMs: number;
+  rng: Upstream;
+  hasher: Upstream;
+  tally: Tally;
+  observer: LoopObserver;
+  logger: Logger;
+}
+
+/**
+ * Runs until `finish` (the current unit completes first) or `abort` (the unit in flight is abandoned).
+ * Only a unit whose hash came back is counted.
+ */
+export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSignal): Promise<void> {
+  const { rng, hasher, tally, observer, logger } = p;
+  let failures = 0;
+  while (!finish.aborted && !abort.aborted) {
+    let cause: Cause = 'rng';
+    try {
+      if (p.delayMs > 0) await observer.timed('sleep', () => sleep(p.delayMs, undefined, { signal: finish }));
+      const random = await observer.call('rng', () => rng.request('GET', `/${p.rngBytes}`, undefined, abort));
+      if (random.body.length !== p.rngBytes) throw new UpstreamError('rng', 'answer', `rng answered ${random.body.length} bytes, asked ${p.rngBytes}`);
+      cause = 'hasher';
+      const hashed = await observer.call('hasher', () => hasher.request('POST', '/', random.body, abort));
+      const hex = hashed.body.toString('latin1');
+      if (!HEX64.test(hex))
+        throw new UpstreamError('hasher', 'answer', `hasher answered something that is not a SHA-256 hex: ${JSON.stringify(hex.slice(0, 80))}`);
+      tally.unitDone();
+      if (hex.startsWith('0')) await observer.timed('ledger', () => tally.keepCoin(hex, random.body));
+      else logger.debug('No coin found');
+      failures = 0;
+    } catch (err) {
+      if (finish.aborted || abort.aborted) break;
+      const wait = backoff(++failures, p.retryMaxMs);
+      observer.failed(cause, err as Error);
+      logger.warn(`${(err as Error).message} — retrying in ${(wait / 1000).toFixed(1)} s`);
+      await sleep(wait, undefined, { signal: finish }).catch(() => undefined);
+    }
+    observer.progress();
+  }
+}
+
+/** Capped exponential back-off with jitter: 200 ms, 400 ms, … up to RETRY_MAX_MS. */
+export function backoff(failures: number, maxMs: number): number {
+  const base = Math.min(maxMs, 200 * 2 ** Math.min(failures - 1, 20));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}

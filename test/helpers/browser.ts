@@ -1,0 +1,29 @@
+// Debian's Chromium driven by playwright-core (browsers cannot be downloaded here), and where screenshots go:
+// .test-artifacts/ during a test run; docs/ when `npm run screenshot` asks for them (SCREENSHOT_DIR=docs).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+}
+
+export function screenshotPath(name: string): string {
+  const dir = join(ROOT, process.env.SCREENSHOT_DIR ?? '.test-artifacts/screenshots');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}

@@ -1,0 +1,61 @@
+// One behaviour table for every ledger: the unit tier runs it on the in-memory ledger, the integration tier on a
+// real redis-server.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import type { WorkerStats } from '../../src/telemetry.js';
+
+export function stats(worker: string, units: number): WorkerStats {
+  return {
+    worker,
+    name: worker,
+    at: Date.now(),
+    startedAt: Date.now(),
+    units,
+    flushed: units,
+    coins: 0,
+    phaseMs: { sleep: 0, rng: 0, hasher: 0, ledger: 0 },
+    rngTargets: 1,
+    hasherTargets: 1,
+    replicas: [{ upstream: 'rng', replica: 'rng-1', calls: units, ms: 100 * units, queue: 2 }],
+    errors: {},
+  };
+}
+
+export function ledgerBehaviour(kind: string, make: () => Promise<Ledger>): void {
+  describe(`${kind} ledger`, () => {
+    it('counts hashes and applies a retried flush only once', async () => {
+      const l = await make();
+      await l.accounts.addHashes({ worker: 'a', seq: 1, units: 5 });
+      await l.accounts.addHashes({ worker: 'a', seq: 1, units: 5 });
+      await l.accounts.addHashes({ worker: 'b', seq: 1, units: 2 });
+      await l.accounts.addHashes({ worker: 'a', seq: 2, units: 3 });
+      assert.deepEqual(await l.accounts.totals(), { hashes: 10, coins: 0 });
+      await l.close();
+    });
+
+    it('keeps coins, knows the new from the known, lists the recent', async () => {
+      const l = await make();
+      assert.equal(await l.accounts.addCoin('0aaa', Buffer.from('x')), true);
+      assert.equal(await l.accounts.addCoin('0aaa', Buffer.from('x')), false);
+      assert.equal(await l.accounts.addCoin('0bbb', Buffer.from('y')), true);
+      assert.equal((await l.accounts.totals()).coins, 2);
+      assert.deepEqual(
+        (await l.accounts.recentCoins(5)).map((c) => c.hex),
+        ['0bbb', '0aaa'],
+      );
+      await l.close();
+    });
+
+    it('posts short-lived worker stats on its board, typed as they were sent', async () => {
+      const l = await make();
+      const w2 = stats('w2', 4);
+      await l.board.publish(stats('w1', 3), 200);
+      await l.board.publish(w2, 5000);
+      assert.deepEqual((await l.board.read()).map((s) => s.worker).sort(), ['w1', 'w2']);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await l.board.read(), [w2]);
+      await l.close();
+    });
+  });
+}

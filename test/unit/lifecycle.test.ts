@@ -1,0 +1,116 @@
+// The supervisor: start in the order added, stop by stage in reverse (in parallel within a stage), one shared
+// deadline, components added and removed while running; and the all-in-one's typed settings.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Component, Supervisor } from '../../src/platform/lifecycle.js';
+import { parseUpArgs, upConfig } from '../../src/system/up.js';
+import { isWorkerStats } from '../../src/telemetry.js';
+import { stats } from '../helpers/ledger-suite.js';
+import { silentLogger, testConfig } from '../helpers/quiet.js';
+
+function recorder() {
+  const events: string[] = [];
+  const make = (name: string, stopMs = 0): Component & { deadline?: number } => {
+    const c: Component & { deadline?: number } = {
+      name,
+      async start() {
+        events.push(`start ${name}`);
+      },
+      async stop(deadlineMs) {
+        c.deadline = deadlineMs;
+        events.push(`stopping ${name}`);
+        await new Promise((r) => setTimeout(r, stopMs));
+        events.push(`stopped ${name}`);
+      },
+    };
+    return c;
+  };
+  return { events, make };
+}
+
+describe('supervisor', () => {
+  it('starts in the order added and stops the later stages first, each stage in parallel', async () => {
+    const { events, make } = recorder();
+    const s = new Supervisor(silentLogger());
+    await s.add('ledger', make('ledger'));
+    await s.add('rng', make('rng.1', 20));
+    await s.add('rng', make('rng.2', 5));
+    await s.add('webui', make('webui'));
+    await s.add('workers', make('workers', 10));
+    assert.deepEqual(events, ['start ledger', 'start rng.1', 'start rng.2', 'start webui', 'start workers']);
+    events.length = 0;
+    await s.stop(1000);
+    assert.deepEqual(events, [
+      'stopping workers',
+      'stopped workers',
+      'stopping webui',
+      'stopped webui',
+      'stopping rng.1',
+      'stopping rng.2',
+      'stopped rng.2',
+      'stopped rng.1',
+      'stopping ledger',
+      'stopped ledger',
+    ]);
+  });
+
+  it('adds and removes components while running; the deadline is shared', async () => {
+    const { events, make } = recorder();
+    const s = new Supervisor(silentLogger());
+    const ledger = make('ledger');
+    await s.add('ledger', ledger);
+    await s.add('rng', make('rng.1'));
+    await s.add('rng', make('rng.2'));
+    await assert.rejects(s.add('rng', make('rng.2')), /running already/);
+    await s.remove('rng.2', 500);
+    assert.deepEqual(s.names, ['ledger', 'rng.1']);
+    assert.ok(events.includes('stopped rng.2'));
+    await s.add('workers', make('workers', 100));
+    await s.stop(1000);
+    assert.ok(ledger.deadline! <= 900, `the ledger got what was left of the deadline: ${ledger.deadline}`);
+    await assert.rejects(s.add('rng', make('rng.3')), /stopping/);
+  });
+
+  it('a component that fails to stop does not keep the others from stopping', async () => {
+    const { events, make } = recorder();
+    const s = new Supervisor(silentLogger());
+    await s.add('ledger', make('ledger'));
+    await s.add('workers', { name: 'bad', start: async () => undefined, stop: async () => Promise.reject(new Error('boom')) });
+    await s.stop(500);
+    assert.ok(events.includes('stopped ledger'));
+  });
+});
+
+describe('dockercoins up settings', () => {
+  it('--turbo zeroes the delays and lifts rng limit as typed settings; DRAIN_MS is 0 unless set', () => {
+    const base = testConfig({ RNG_DELAY_MS: '250' });
+    const faithful = upConfig(base, parseUpArgs([]));
+    assert.equal(faithful.rng.delayMs, 250);
+    assert.equal(faithful.server.drainMs, 0);
+    const turbo = upConfig(base, parseUpArgs(['--turbo', '--scale', 'worker=8', '--scale=rng=2', '--redis', 'redis://r:1']));
+    assert.deepEqual([turbo.rng.delayMs, turbo.rng.concurrency, turbo.hasher.delayMs, turbo.worker.delayMs], [0, 0, 0, 0]);
+    assert.equal(turbo.ledger.url, 'redis://r:1');
+    assert.equal(upConfig(testConfig({ DRAIN_MS: '700' }), parseUpArgs([])).server.drainMs, 700);
+    assert.deepEqual(parseUpArgs(['--scale', 'worker=8', '--scale=rng=2']).scale, { worker: 8, rng: 2, hasher: 1 });
+    assert.throws(() => parseUpArgs(['--scale', 'rng=0']), /at least 1/);
+    assert.throws(() => parseUpArgs(['--bogus']), /unknown option/);
+  });
+});
+
+describe('telemetry contract', () => {
+  it('accepts what a worker publishes and nothing else', () => {
+    const good = stats('w', 3);
+    assert.ok(isWorkerStats(JSON.parse(JSON.stringify(good))));
+    for (const bad of [
+      null,
+      3,
+      [],
+      { ...good, units: 'x' },
+      { ...good, phaseMs: { sleep: 1 } },
+      { ...good, replicas: [{ upstream: 'redis', replica: 'x', calls: 1, ms: 1 }] },
+      { ...good, errors: { rng: 5 } },
+    ]) {
+      assert.equal(isWorkerStats(bad), false, JSON.stringify(bad));
+    }
+  });
+});
