@@ -7,10 +7,12 @@ import { UsageError } from './usage.js';
 const USAGE = `DockerCoins ${packageVersion()}
 
 usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--turbo] [--redis URL]
+       dockercoins scale worker=N [rng=N] [hasher=N] [rngConcurrency=N] … [--url http://127.0.0.1:8000]
        dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
 
 up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT (8001), hasher on HASHER_PORT (8002),
     workers, and an in-memory ledger unless --redis or REDIS_URL is given. --turbo sets every delay to 0.
+scale: changes a running "up" (its lab API): workers, rng and hasher instances, rng concurrency, the delays.
 See README.md for every environment variable.`;
 
 async function main(argv: string[]): Promise<void> {
@@ -21,6 +23,10 @@ async function main(argv: string[]): Promise<void> {
     if (command === 'up') {
       const { parseUpArgs, up } = await import('./system/up.js');
       return await up(parseUpArgs(rest), loadConfig());
+    }
+    if (command === 'scale') {
+      const { scale } = await import('./system/scale.js');
+      return await scale(rest, loadConfig());
     }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);

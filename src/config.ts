@@ -103,6 +103,12 @@ const listenAddress: Parse<string> = (raw, name) => {
   throw new ConfigError(name, `expected an IP address or a host name, got ${JSON.stringify(raw)}`);
 };
 
+/** A secret: 8 to 256 visible ASCII characters, no spaces. */
+const token: Parse<string> = (raw, name) => {
+  if (!/^[\x21-\x7e]{8,256}$/.test(raw)) throw new ConfigError(name, 'expected 8 to 256 visible characters without spaces (the value is not shown)');
+  return raw;
+};
+
 /** The original turned on debug logs with DEBUG=y (anything starting with y, 1, t or on); anything else is off. */
 const debugFlag: Parse<boolean> = (raw) => /^(y|1|t|on)/i.test(raw);
 
@@ -174,6 +180,21 @@ export const VARIABLES = {
     'smart',
   ),
   ADMIN_ROUTES: v(true, bool, '`off` removes `/admin/faults`', 'maybe', '`on`'),
+  ADMIN_TOKEN: v(
+    '',
+    token,
+    'when set, every admin call (`/admin/*`, `POST /api/lab`) needs `Authorization: Bearer <token>`; unset: loopback clients only',
+    'short',
+    'unset',
+  ),
+  LAB_TOKEN: v('', token, 'another name for `ADMIN_TOKEN` (the lab was first to have one)', 'has space', 'unset'),
+  LAB: v(
+    false,
+    bool,
+    "`on`: a standalone webui serves the lab's `/api/lab` (read-only: it cannot scale what an orchestrator runs); `dockercoins up` always does",
+    'sometimes',
+    '`off`',
+  ),
   FAULT_LATENCY_MS: v(0, ms(), 'fault injection at start: latency added to every request', 'lots'),
   FAULT_ERROR_RATE: v(0, fraction, 'fault injection at start: share of requests answered 500', '2'),
   FAULT_HANG_RATE: v(0, fraction, 'fault injection at start: share of requests never answered', '-0.1'),
@@ -243,6 +264,8 @@ export interface ServerSettings {
   drainMs: number;
   shutdownTimeoutMs: number;
   adminRoutes: boolean;
+  /** '' = none: admin calls from loopback clients only. */
+  adminToken: string;
   faults: FaultSettings;
 }
 
@@ -297,12 +320,16 @@ export interface Config {
   ledger: LedgerSettings;
   up: UpSettings;
   healthcheckPort: number;
+  /** A standalone webui serves /api/lab (read-only). */
+  lab: boolean;
   /** Variables the environment set explicitly (some defaults differ under `dockercoins up`). */
   given: ReadonlySet<VariableName>;
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const { values: x, given } = readVariables(env);
+  if (x.ADMIN_TOKEN && x.LAB_TOKEN && x.ADMIN_TOKEN !== x.LAB_TOKEN)
+    throw new ConfigError('LAB_TOKEN', 'differs from ADMIN_TOKEN: set one of them (they name the same token)');
   if (x.RNG_BYTES > x.RNG_MAX_BYTES) throw new ConfigError('RNG_BYTES', `expected at most RNG_MAX_BYTES (${x.RNG_MAX_BYTES}), got ${x.RNG_BYTES}`);
   const logLevel = x.DEBUG && !given.has('LOG_LEVEL') ? 'debug' : x.LOG_LEVEL;
   return {
@@ -314,6 +341,7 @@ export function loadConfig(env: Env = process.env): Config {
       drainMs: x.DRAIN_MS,
       shutdownTimeoutMs: x.SHUTDOWN_TIMEOUT_MS,
       adminRoutes: x.ADMIN_ROUTES,
+      adminToken: x.ADMIN_TOKEN || x.LAB_TOKEN,
       faults: { latencyMs: x.FAULT_LATENCY_MS, errorRate: x.FAULT_ERROR_RATE, hangRate: x.FAULT_HANG_RATE, unready: x.FAULT_UNREADY },
     },
     log: { level: logLevel, format: x.LOG_FORMAT, hostname: x.HOSTNAME },
@@ -334,6 +362,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ledger: { url: x.REDIS_URL, namespace: x.DOCKERCOINS_NAMESPACE, timeoutMs: x.REDIS_TIMEOUT_MS },
     up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT },
+    lab: x.LAB,
     healthcheckPort: x.HEALTHCHECK_PORT || x.METRICS_PORT || x.PORT,
     given,
   };

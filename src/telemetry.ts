@@ -39,6 +39,8 @@ export interface WorkerStats {
   at: number;
   startedAt: number;
   units: number;
+  /** When the last of those units completed (unix ms; startedAt while there is none): the count is exact from then to `at`. */
+  lastUnitAt: number;
   flushed: number;
   coins: number;
   phaseMs: Record<Phase, number>;
@@ -59,7 +61,7 @@ export function isWorkerStats(x: unknown): x is WorkerStats {
   return (
     typeof x.worker === 'string' &&
     typeof x.name === 'string' &&
-    ['at', 'startedAt', 'units', 'flushed', 'coins', 'rngTargets', 'hasherTargets'].every((k) => isNumber(x[k])) &&
+    ['at', 'startedAt', 'units', 'lastUnitAt', 'flushed', 'coins', 'rngTargets', 'hasherTargets'].every((k) => isNumber(x[k])) &&
     isRecord(phases) &&
     PHASES.every((p) => isNumber(phases[p])) &&
     Array.isArray(x.replicas) &&
@@ -138,4 +140,68 @@ export function isSnapshot(x: unknown): x is Snapshot {
 
 export function isHistory(x: unknown): x is Point[] {
   return Array.isArray(x) && x.every((p) => Array.isArray(p) && p.length === 3 && isNumber(p[0]) && (p[1] === null || isNumber(p[1])) && isNumber(p[2]));
+}
+
+// ---- the lab: scaling and tuning the all-in-one from the dashboard (GET/POST /api/lab) --------------------------
+
+export const LAB_LIMITS = {
+  worker: { min: 0, max: 200 },
+  rng: { min: 1, max: 20 },
+  hasher: { min: 1, max: 20 },
+  rngConcurrency: { min: 0, max: 100 },
+  rngDelayMs: { min: 0, max: 10_000 },
+  hasherDelayMs: { min: 0, max: 10_000 },
+  workerDelayMs: { min: 0, max: 10_000 },
+} as const;
+
+export interface LabScale {
+  worker: number;
+  rng: number;
+  hasher: number;
+}
+
+export interface LabSettings {
+  /** 0 = unlimited. */
+  rngConcurrency: number;
+  rngDelayMs: number;
+  hasherDelayMs: number;
+  workerDelayMs: number;
+}
+
+export interface FaultView {
+  latencyMs: number;
+  errorRate: number;
+  hangRate: number;
+  unready: boolean;
+}
+
+export interface LabFaults {
+  rng: FaultView;
+  hasher: FaultView;
+}
+
+/** What POST /api/lab accepts: any of these, validated field by field. */
+export type LabChange = Partial<LabScale & LabSettings> & { faults?: { [S in keyof LabFaults]?: Partial<FaultView> } };
+
+export interface LessonView {
+  id: string;
+  title: string;
+  /** What to do for this step. */
+  goal: string;
+  /** Why it matters (the last step's point). */
+  why?: string;
+  done: boolean;
+  /** Seconds the step's condition has held so far (it is done at 5). */
+  holding: number;
+}
+
+export interface LabState {
+  /** false: a standalone webui with LAB=on, which can watch but not scale (an orchestrator runs the services). */
+  controllable: boolean;
+  scale: LabScale;
+  limits: typeof LAB_LIMITS;
+  /** null where a read-only lab cannot know them. */
+  settings: LabSettings | null;
+  faults: LabFaults | null;
+  lessons: LessonView[];
 }

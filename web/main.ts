@@ -2,6 +2,7 @@
 // drawn with uPlot. The speed arrives computed by the webui over a window; the page only draws it.
 import uPlot from 'uplot';
 import { isHistory, isSnapshot, PHASES, type Snapshot, type UpstreamView } from '../src/telemetry.js';
+import { startLab } from './lab.js';
 
 const HISTORY_S = 300;
 const STALE_MS = 4000;
@@ -163,3 +164,4 @@ setInterval(() => {
 
 plot = chart();
 connect();
+startLab();

@@ -1,9 +1,9 @@
 // hasher: POST / answers the SHA-256 hex of the body, after HASHER_DELAY_MS. Concurrent by default.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyPluginAsync } from 'fastify';
 import type { HasherSettings } from '../config.js';
-import { createHttpService, type HttpService, type ServiceBase, TEXT } from '../platform/http-service.js';
+import { createHttpService, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
 import { FifoLimiter } from '../platform/limiter.js';
 import { FastCounter, liveGauge } from '../platform/metrics.js';
 
@@ -18,19 +18,19 @@ function tooLarge(): Error {
 }
 
 export interface HasherOptions {
-  settings: HasherSettings;
+  /** Read on every request: the lab may change delay and concurrency while hasher runs. */
+  settings: Readonly<HasherSettings>;
+  limiter: FifoLimiter;
   /** For the banner. */
   hostname: string;
 }
 
-export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { settings, hostname }) => {
-  const limiter = new FifoLimiter(settings.concurrency);
-  const { delayMs, maxBytes: max } = settings;
+export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { settings, limiter, hostname }) => {
+  const { maxBytes: max } = settings;
   liveGauge(app.registry, 'dockercoins_hasher_in_flight', 'Requests being hashed (delay included) right now', () => limiter.inFlight);
   liveGauge(app.registry, 'dockercoins_hasher_queue_depth', 'Requests waiting for a slot (HASHER_CONCURRENCY > 0 only)', () => limiter.depth);
   const hashes = new FastCounter('dockercoins_hasher_hashes_total', 'Hashes computed and answered', app.registry).bind();
   const bytes = new FastCounter('dockercoins_hasher_bytes_total', 'Body bytes hashed', app.registry).bind();
-  const immediate = settings.concurrency === 0 && delayMs === 0;
 
   // Any content type (or none) is hashed as raw bytes, as they stream in: nothing is buffered, and a body
   // over the limit is refused as soon as it says so (Content-Length) or crosses it (chunked).
@@ -59,14 +59,14 @@ export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { set
 
   app.post<{ Body: Hashed | undefined }>('/', async (req, reply) => {
     const { hex, size } = req.body ?? EMPTY;
-    if (immediate) {
+    if (settings.concurrency === 0 && settings.delayMs === 0) {
       hashes.inc();
       bytes.inc(size);
       return reply.send(hex); // a string goes out as text/plain; charset=utf-8
     }
     const release = await limiter.acquire();
     try {
-      if (delayMs > 0) await sleep(delayMs);
+      if (settings.delayMs > 0) await sleep(settings.delayMs);
       hashes.inc();
       bytes.inc(size);
       return reply.type(TEXT).send(hex);
@@ -76,15 +76,20 @@ export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { set
   });
 };
 
-export function createHasher(base: Omit<ServiceBase, 'service'>, settings: HasherSettings): Promise<HttpService> {
-  return createHttpService(
-    {
-      ...base,
-      service: 'hasher',
-      bodyLimit: settings.maxBytes,
-      describeError: (err) =>
-        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than HASHER_MAX_BYTES (${settings.maxBytes} bytes)` : undefined,
-    },
-    async (app) => app.register(hasherRoutes, { settings, hostname: base.server.hostname }),
+export async function createHasher(base: Omit<ServiceBase, 'service'>, initial: HasherSettings): Promise<TunableService<HasherSettings>> {
+  const settings = { ...initial };
+  const limiter = new FifoLimiter(settings.concurrency);
+  const describeError = (err: FastifyError) =>
+    err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than HASHER_MAX_BYTES (${settings.maxBytes} bytes)` : undefined;
+  const service = await createHttpService({ ...base, service: 'hasher', bodyLimit: settings.maxBytes, describeError }, async (app) =>
+    app.register(hasherRoutes, { settings, limiter, hostname: base.server.hostname }),
   );
+  return {
+    ...service,
+    settings,
+    tune(next) {
+      Object.assign(settings, next);
+      limiter.setLimit(settings.concurrency);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bool, ConfigError, type FaultSettings, fraction } from '../config.js';
+import { adminGuard } from './admin.js';
 
 export const NO_FAULTS: FaultSettings = { latencyMs: 0, errorRate: 0, hangRate: 0, unready: false };
 
@@ -50,15 +51,18 @@ const FIELDS: Record<string, (v: string) => Partial<FaultSettings>> = {
   unready: (v) => ({ unready: v.trim() === '' ? false : bool(v.trim(), 'unready') }),
 };
 
-/** GET shows, POST ?latency_ms=&error_rate=&hang_rate=&unready= changes, DELETE clears. */
-export function registerFaultAdmin(app: FastifyInstance): void {
+/** GET shows, POST ?latency_ms=&error_rate=&hang_rate=&unready= changes, DELETE clears — behind the admin guard. */
+export function registerFaultAdmin(app: FastifyInstance, token: string): void {
   const faults = app.faults;
-  app.get('/admin/faults', async () => faults.settings);
-  app.delete('/admin/faults', async () => {
-    faults.settings = { ...NO_FAULTS };
-    return faults.settings;
-  });
-  app.post('/admin/faults', async (req: FastifyRequest<{ Querystring: Record<string, string> }>, reply) => {
+  const changed = (req: FastifyRequest, next: FaultSettings) => {
+    faults.settings = next;
+    req.log.warn({ faults: next, from: req.ip }, `fault injection set from ${req.ip}: ${JSON.stringify(next)}`);
+    return next;
+  };
+  const guard = adminGuard(token);
+  app.get('/admin/faults', { preHandler: guard }, async () => faults.settings);
+  app.delete('/admin/faults', { preHandler: guard }, async (req) => changed(req, { ...NO_FAULTS }));
+  app.post<{ Querystring: Record<string, string> }>('/admin/faults', { preHandler: guard }, async (req, reply) => {
     const query = req.query;
     const next = { ...faults.settings };
     const unknown = Object.keys(query).filter((k) => !(k in FIELDS));
@@ -76,8 +80,6 @@ export function registerFaultAdmin(app: FastifyInstance): void {
         .type('text/plain; charset=utf-8')
         .send(`${(err as Error).message}\n`);
     }
-    faults.settings = next;
-    req.log.warn({ faults: next }, `fault injection set: ${JSON.stringify(next)}`);
-    return next;
+    return changed(req, next);
   });
 }

@@ -54,6 +54,12 @@ export interface HttpService {
   close(drainMs: number, deadlineMs: number): Promise<void>;
 }
 
+/** A service whose settings change at runtime (the lab turns rng's concurrency and the delays). */
+export interface TunableService<S> extends HttpService {
+  readonly settings: Readonly<S>;
+  tune(next: Partial<S>): void;
+}
+
 export async function createHttpService(base: ServiceBase, routes: FastifyPluginAsync): Promise<HttpService> {
   const app = Fastify({
     // Identity headers set on the raw response before fastify sees it: cheaper than a hook per request.
@@ -102,7 +108,7 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
 
   registerHealth(app);
   app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(app.registry)));
-  if (base.server.adminRoutes) registerFaultAdmin(app);
+  if (base.server.adminRoutes) registerFaultAdmin(app, base.server.adminToken);
   await app.register(routes);
   addMethodNotAllowed();
   await app.ready();

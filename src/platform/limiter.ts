@@ -25,9 +25,15 @@ export class FifoLimiter {
 
   /** @param limit requests inside at once, 0 = unlimited. @param queueLimit waiters allowed, 0 = unlimited. */
   constructor(
-    readonly limit: number,
+    private limit: number,
     readonly queueLimit = 0,
   ) {}
+
+  /** Changes the limit at runtime (the lab): a higher one lets waiters in at once; a lower one applies as slots free. */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.next();
+  }
 
   get inFlight(): number {
     return this.active;

@@ -4,16 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RngSettings } from '../config.js';
-import { createHttpService, type HttpService, type ServiceBase, TEXT } from '../platform/http-service.js';
+import { createHttpService, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
-import { Counter, FastCounter, Gauge, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
+import { Counter, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
 
 const DIGITS = /^\d+$/;
 
-function rngMetrics(registry: Registry, limiter: FifoLimiter, concurrency: number) {
+function rngMetrics(registry: Registry, limiter: FifoLimiter, settings: Readonly<RngSettings>) {
   liveGauge(registry, 'dockercoins_rng_queue_depth', 'Requests waiting for a slot (the bottleneck, made visible)', () => limiter.depth);
   liveGauge(registry, 'dockercoins_rng_in_flight', 'Requests inside delay + generate right now', () => limiter.inFlight);
-  new Gauge({ name: 'dockercoins_rng_concurrency_limit', help: 'RNG_CONCURRENCY (0 = unlimited)', registers: [registry] }).set(concurrency);
+  liveGauge(registry, 'dockercoins_rng_concurrency_limit', 'RNG_CONCURRENCY (0 = unlimited)', () => settings.concurrency);
   return {
     wait: new Histogram({
       name: 'dockercoins_rng_queue_wait_seconds',
@@ -32,20 +32,21 @@ function rngMetrics(registry: Registry, limiter: FifoLimiter, concurrency: numbe
 }
 
 export interface RngOptions {
-  settings: RngSettings;
+  /** Read on every request: the lab may change delay and concurrency while rng runs. */
+  settings: Readonly<RngSettings>;
+  limiter: FifoLimiter;
   /** For the banner. */
   hostname: string;
 }
 
-export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, hostname }) => {
-  const limiter = new FifoLimiter(settings.concurrency, settings.queueLimit);
-  const metrics = rngMetrics(app.registry, limiter, settings.concurrency);
-  const { delayMs, maxBytes } = settings;
-  const queued = settings.concurrency > 0 || delayMs > 0;
+export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, hostname }) => {
+  const metrics = rngMetrics(app.registry, limiter, settings);
+  const { maxBytes } = settings;
+  const queued = () => settings.concurrency > 0 || settings.delayMs > 0;
 
   /** One unit of rng work through the queue; null when the client left first. */
   async function generate(n: number, reply?: FastifyReply): Promise<Buffer | null> {
-    if (!queued) return randomBytes(n);
+    if (!queued()) return randomBytes(n);
     const abandon = new AbortController();
     const onClose = () => {
       if (!reply?.raw.writableEnded) abandon.abort();
@@ -56,7 +57,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     try {
       release = await limiter.acquire(abandon.signal);
       metrics.wait.observe((performance.now() - queuedAt) / 1000);
-      if (delayMs > 0) await sleep(delayMs, undefined, { signal: abandon.signal });
+      if (settings.delayMs > 0) await sleep(settings.delayMs, undefined, { signal: abandon.signal });
       return randomBytes(n);
     } catch (err) {
       if (err instanceof AbortedError || abandon.signal.aborted) {
@@ -90,7 +91,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
         .type(TEXT)
         .send(`rng: ${raw.length > 20 ? `${raw.slice(0, 20)}…` : raw} bytes is more than RNG_MAX_BYTES (${maxBytes})\n`);
     }
-    if (queued) reply.header('x-rng-queue-depth', String(limiter.depth));
+    if (queued()) reply.header('x-rng-queue-depth', String(limiter.depth));
     let bytes: Buffer | null;
     try {
       bytes = await generate(n, reply);
@@ -105,6 +106,18 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
   });
 };
 
-export function createRng(base: Omit<ServiceBase, 'service'>, settings: RngSettings): Promise<HttpService> {
-  return createHttpService({ ...base, service: 'rng', bodyLimit: 1 }, async (app) => app.register(rngRoutes, { settings, hostname: base.server.hostname }));
+export async function createRng(base: Omit<ServiceBase, 'service'>, initial: RngSettings): Promise<TunableService<RngSettings>> {
+  const settings = { ...initial };
+  const limiter = new FifoLimiter(settings.concurrency, settings.queueLimit);
+  const service = await createHttpService({ ...base, service: 'rng', bodyLimit: 1 }, async (app) =>
+    app.register(rngRoutes, { settings, limiter, hostname: base.server.hostname }),
+  );
+  return {
+    ...service,
+    settings,
+    tune(next) {
+      Object.assign(settings, next);
+      limiter.setLimit(settings.concurrency);
+    },
+  };
 }

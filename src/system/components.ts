@@ -3,11 +3,12 @@
 // when started: an rng process never loads Redis, undici or the dashboard.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import type { Config, HasherSettings, RngSettings } from '../config.js';
 import type { Ledger, Totals } from '../ledger/ledger.js';
-import type { HttpService } from '../platform/http-service.js';
+import type { HttpService, TunableService } from '../platform/http-service.js';
 import type { Component } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
+import type { LabControl } from '../webui/lab.js';
 import type { WorkerGroup } from '../worker/group.js';
 
 /** How long the final read of the totals may take at stop (the all-in-one stops within 1 s in all). */
@@ -28,13 +29,13 @@ export interface Context {
 }
 
 /** An HTTP service listening on a port. `url` is known once started (port 0 = any free port). */
-export class ServiceComponent implements Component {
-  service?: HttpService;
+export class ServiceComponent<S extends HttpService = HttpService> implements Component {
+  service?: S;
   port = 0;
 
   constructor(
     readonly name: string,
-    private readonly build: () => Promise<HttpService>,
+    private readonly build: () => Promise<S>,
     private readonly listenPort: number,
     private readonly ctx: Context,
   ) {}
@@ -91,15 +92,34 @@ export class LedgerComponent implements Component {
 type ServiceSpec = Extract<ComponentSpec, { kind: ServiceKind }>;
 type WorkersSpec = Extract<ComponentSpec, { kind: 'workers' }>;
 
-export function serviceComponent(spec: ServiceSpec, ctx: Context): ServiceComponent {
-  const { config } = ctx;
-  const base = { replica: spec.replica, server: config.server, logger: ctx.log(spec.name) };
-  const build = {
-    rng: async () => (await import('../rng/app.js')).createRng(base, config.rng),
-    hasher: async () => (await import('../hasher/app.js')).createHasher(base, config.hasher),
-    webui: async () => (await import('../webui/app.js')).createWebui(base, { ledger: needLedger(spec, ctx) }),
-  }[spec.kind];
+export function rngComponent(spec: ServiceSpec, ctx: Context): ServiceComponent<TunableService<RngSettings>> {
+  const build = async () => (await import('../rng/app.js')).createRng(serviceBase(spec, ctx), ctx.config.rng);
   return new ServiceComponent(spec.name, build, spec.port, ctx);
+}
+
+export function hasherComponent(spec: ServiceSpec, ctx: Context): ServiceComponent<TunableService<HasherSettings>> {
+  const build = async () => (await import('../hasher/app.js')).createHasher(serviceBase(spec, ctx), ctx.config.hasher);
+  return new ServiceComponent(spec.name, build, spec.port, ctx);
+}
+
+export function webuiComponent(spec: ServiceSpec, ctx: Context, lab?: LabControl): ServiceComponent {
+  const build = async () => {
+    const { createWebui, watchOnly } = await import('../webui/app.js');
+    return createWebui(serviceBase(spec, ctx), {
+      ledger: needLedger(spec, ctx),
+      lab: lab ?? (ctx.config.lab ? watchOnly : undefined),
+      adminToken: ctx.config.server.adminToken,
+    });
+  };
+  return new ServiceComponent(spec.name, build, spec.port, ctx);
+}
+
+export function serviceComponent(spec: ServiceSpec, ctx: Context): ServiceComponent {
+  return spec.kind === 'rng' ? rngComponent(spec, ctx) : spec.kind === 'hasher' ? hasherComponent(spec, ctx) : webuiComponent(spec, ctx);
+}
+
+function serviceBase(spec: ServiceSpec, ctx: Context) {
+  return { replica: spec.replica, server: ctx.config.server, logger: ctx.log(spec.name) };
 }
 
 export function workersComponent(spec: WorkersSpec, ctx: Context): WorkersComponent {

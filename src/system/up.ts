@@ -1,11 +1,10 @@
 // `dockercoins up` (= `npm start`): the whole system in one process, each service on its own port, talking real
 // HTTP over loopback; an embedded in-memory ledger unless a Redis URL is given. One supervisor runs it all.
 import { type Config, VARIABLES } from '../config.js';
-import { Supervisor } from '../platform/lifecycle.js';
-import { replicaNames, serviceLogger, setPrefixWidth } from '../platform/logger.js';
+import { serviceLogger, setPrefixWidth } from '../platform/logger.js';
 import { exitOnSignals } from '../platform/shutdown.js';
 import { UsageError } from '../usage.js';
-import { LedgerComponent, openLedger, type ServiceComponent, serviceComponent, workersComponent } from './components.js';
+import { AllInOne } from './all-in-one.js';
 
 /** The contract: on SIGINT/SIGTERM everything stops within 1 s, counts flushed. */
 const STOP_WITHIN_MS = 1000;
@@ -53,59 +52,32 @@ export function upConfig(config: Config, opts: UpOptions): Config {
 
 export async function up(opts: UpOptions, baseConfig: Config): Promise<void> {
   const config = upConfig(baseConfig, opts);
-  const { scale } = opts;
-  const names = { rng: replicaNames('rng', scale.rng), hasher: replicaNames('hasher', scale.hasher) };
-  setPrefixWidth(Math.max(...[...names.rng, ...names.hasher, ...replicaNames('worker', scale.worker), 'dockercoins'].map((n) => n.length)));
+  // Every name fits: dockercoins, worker.200, hasher.20.
+  setPrefixWidth('dockercoins'.length);
   const log = (name: string) => serviceLogger(config.log, name);
   const main = log('dockercoins');
   const startedAt = Date.now();
-  const supervisor = new Supervisor(main);
-
-  const useRedis = Boolean(opts.redis) || config.given.has('REDIS_URL');
-  const ledger = new LedgerComponent(await openLedger(config, useRedis, log('ledger')));
-  await supervisor.add('ledger', ledger);
-  const ctx = { config, log, ledger: ledger.ledger };
-
-  const started: Record<'rng' | 'hasher', ServiceComponent[]> = { rng: [], hasher: [] };
-  for (const kind of ['rng', 'hasher'] as const) {
-    const firstPort = kind === 'rng' ? config.up.rngPort : config.up.hasherPort;
-    for (const [i, name] of names[kind].entries()) {
-      const c = serviceComponent({ kind, name, replica: name, port: i === 0 ? firstPort : 0 }, ctx);
-      await supervisor.add(kind, c);
-      started[kind].push(c);
-    }
-  }
-  const webui = serviceComponent({ kind: 'webui', name: 'webui', replica: 'webui', port: config.up.webuiPort }, ctx);
-  await supervisor.add('webui', webui);
-
-  const workerConfig: Config = {
-    ...config,
-    worker: { ...config.worker, rngUrls: started.rng.map((c) => c.url), hasherUrls: started.hasher.map((c) => c.url) },
-  };
-  const workers = workersComponent(
-    { kind: 'workers', name: 'workers', replica: scale.worker === 1 ? config.server.hostname : 'workers', count: scale.worker },
-    { ...ctx, config: workerConfig },
-  );
-  await supervisor.add('workers', workers);
+  const system = new AllInOne(config, { scale: opts.scale, useRedis: Boolean(opts.redis) || config.given.has('REDIS_URL'), log });
+  await system.start();
 
   const { rng, hasher, worker } = config;
   const mode = opts.turbo
     ? 'turbo (no delays, rng unlimited)'
     : `delays ${worker.delayMs}/${rng.delayMs}/${hasher.delayMs} ms, rng concurrency ${rng.concurrency || 'unlimited'}`;
   main.info(
-    `DockerCoins is up — dashboard ${webui.url}/ · rng ${started.rng.map((c) => c.port).join(',')} · hasher ${started.hasher.map((c) => c.port).join(',')} · ` +
-      `${scale.worker} worker(s) · ledger ${ledger.ledger.where} · ${mode}`,
+    `DockerCoins is up — dashboard ${system.webui!.url}/ · rng ${system.ports('rng').join(',')} · hasher ${system.ports('hasher').join(',')} · ` +
+      `${opts.scale.worker} worker(s) · ledger ${system.ledger!.ledger.where} · ${mode} · lab on (dockercoins scale, or the dashboard)`,
   );
 
   exitOnSignals(main, STOP_WITHIN_MS, async () => {
     const t0 = Date.now();
-    await supervisor.stop(STOP_WITHIN_MS - EXIT_MARGIN_MS);
-    const totals = ledger.finalTotals;
-    const run = workers.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
+    await system.stop(STOP_WITHIN_MS - EXIT_MARGIN_MS);
+    const totals = system.ledger!.finalTotals;
+    const run = system.workers?.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
     const secs = (Date.now() - startedAt) / 1000;
     main.info(
       `stopped in ${Date.now() - t0} ms — ledger: ${totals ? `${totals.hashes} hashes, ${totals.coins} coins` : 'unreachable'}; ` +
-        `this run: ${run.flushed} hashes in ${secs.toFixed(1)} s (${(run.flushed / secs).toFixed(2)} hashes/s average)` +
+        `this run: ${run.flushed} hashes in ${secs.toFixed(1)} s (${(run.flushed / secs).toFixed(2)} hashes/s average), ${run.units} units done` +
         (run.unflushed > 0 ? `; ${run.unflushed} units could not be flushed (ledger unreachable)` : ''),
     );
   });

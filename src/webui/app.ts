@@ -7,6 +7,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { createHttpService, type HttpService, type ServiceBase, TEXT } from '../platform/http-service.js';
 import { registerFeed } from './feed.js';
+import { type LabControl, registerLab } from './lab.js';
+
+export { watchOnly } from './lab.js';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -18,10 +21,14 @@ export function defaultStaticDir(): string {
 
 export interface WebuiOptions {
   ledger: Ledger;
+  /** The lab's /api/lab: the all-in-one passes itself; a standalone webui with LAB=on watches only. */
+  lab?: LabControl;
+  /** ADMIN_TOKEN, for the lab's POST. */
+  adminToken?: string;
   staticDir?: string;
 }
 
-export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, staticDir }) => {
+export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, lab, adminToken = '', staticDir }) => {
   app.health.ready = async () => {
     await ledger.ping();
     return null;
@@ -41,7 +48,8 @@ export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledge
     }
   });
 
-  registerFeed(app, ledger);
+  const feed = registerFeed(app, ledger);
+  if (lab) registerLab(app, { control: lab, feed, token: adminToken });
 
   await app.register(fastifyStatic, {
     root: staticDir ?? defaultStaticDir(),

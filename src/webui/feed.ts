@@ -6,9 +6,15 @@ import type { Ledger } from '../ledger/ledger.js';
 import { TEXT } from '../platform/http-service.js';
 import { PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
 import { slope } from './speed.js';
+import { windowSpeed } from './window.js';
 
 const TICK_MS = 500;
 const WINDOW_S = 10;
+/** A worker that has not published for this long (they do every second) has stopped. */
+const STALE_MS = 2500;
+const KEEP_EXTRA_MS = 2000;
+/** The speed is shown once the window covers this much. */
+const MIN_WINDOW_MS = 2000;
 const HISTORY_S = 600;
 const MAX_CLIENTS = 200;
 
@@ -95,31 +101,29 @@ export class Feed {
     };
   }
 
-  /** Rates from the workers' own timestamps: each published snapshot says when its numbers were true. */
+  /** Speed over one window common to all workers (window.ts); time by phase and calls per replica over the same. */
   private workerViews(stats: WorkerStats[]): Pick<Snapshot, 'workers' | 'rng' | 'hasher'> {
-    const horizon = Date.now() - WINDOW_S * 1000;
-    const live = new Set<string>();
+    const seen = new Set<string>();
     for (const s of stats) {
-      live.add(s.worker);
+      seen.add(s.worker);
       const list = this.perWorker.get(s.worker) ?? [];
-      if (list.length === 0 || list[list.length - 1]!.at !== s.at) list.push(s);
-      while (list.length > 2 && list[0]!.at < horizon) list.shift();
+      if (list.length === 0 || list[list.length - 1]!.at < s.at) list.push(s);
       this.perWorker.set(s.worker, list);
     }
-    for (const id of this.perWorker.keys()) if (!live.has(id)) this.perWorker.delete(id);
+    for (const id of this.perWorker.keys()) if (!seen.has(id)) this.perWorker.delete(id);
+    const histories = [...this.perWorker.values()];
+    const newest = Math.max(0, ...histories.map((h) => h[h.length - 1]!.at));
+    // Keep what covers the window: every publication since, and the last one before it.
+    for (const h of histories) while (h.length > 1 && h[1]!.at <= newest - WINDOW_S * 1000 - KEEP_EXTRA_MS) h.shift();
 
+    const reading = windowSpeed(histories, WINDOW_S * 1000, STALE_MS);
     const phaseMs = zeroPhases();
     const calls: Record<UpstreamName, Map<string, ReplicaTotals>> = { rng: new Map(), hasher: new Map() };
     const list = [];
-    let total = 0;
-    let measured = this.perWorker.size > 0;
-    for (const snaps of this.perWorker.values()) {
-      const first = snaps[0]!;
-      const last = snaps[snaps.length - 1]!;
-      const dt = (last.at - first.at) / 1000;
-      if (dt < 2) measured = false;
-      const speed = dt > 0 ? (last.units - first.units) / dt : 0;
-      total += speed;
+    for (const [i, h] of histories.entries()) {
+      const last = h[h.length - 1]!;
+      if (last.at < newest - STALE_MS) continue; // stopped: gone from the list and the count
+      const first = [...h].reverse().find((s) => reading && s.at <= reading.start) ?? h[0]!;
       for (const p of PHASES) phaseMs[p] += last.phaseMs[p] - first.phaseMs[p];
       for (const r of last.replicas) {
         const before = first.replicas.find((b) => b.upstream === r.upstream && b.replica === r.replica);
@@ -129,14 +133,16 @@ export class Feed {
         if (r.queue !== undefined) agg.queue = Math.max(agg.queue ?? 0, r.queue);
         calls[r.upstream].set(r.replica, agg);
       }
-      list.push({ name: last.name, speed, errors: Object.values(last.errors) });
+      const seconds = reading ? (reading.end - reading.start) / 1000 : 0;
+      list.push({ name: last.name, speed: reading && seconds > 0 ? reading.units[i]! / seconds : 0, errors: Object.values(last.errors) });
     }
     const allMs = PHASES.reduce((a, p) => a + phaseMs[p], 0);
     const phases = zeroPhases();
     for (const p of PHASES) phases[p] = allMs > 0 ? phaseMs[p] / allMs : 0;
     list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    const measured = reading !== null && reading.end - reading.start >= MIN_WINDOW_MS;
     return {
-      workers: { count: list.length, speed: total, measured, phases, list },
+      workers: { count: list.length, speed: reading?.speed ?? 0, measured, phases, list },
       rng: upstreamView(calls.rng),
       hasher: upstreamView(calls.hasher),
     };

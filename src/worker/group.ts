@@ -33,9 +33,12 @@ export class WorkerGroup {
   private readonly retired = { units: 0, flushed: 0, unflushed: 0 };
   private serial = 0;
   private admin?: HttpService;
+  /** The loops read it at every unit. */
+  readonly settings: WorkerSettings;
 
   constructor(private readonly opts: WorkerGroupOptions) {
-    const { settings } = opts;
+    const settings = { ...opts.settings };
+    this.settings = settings;
     this.registry = createRegistry('worker', opts.replica);
     this.metrics = workerMetrics(this.registry, () => this.loops);
     this.rng = new Upstream('rng', settings.rngUrls, settings.httpTimeoutMs, opts.transport?.());
@@ -63,17 +66,20 @@ export class WorkerGroup {
 
   async start(count: number): Promise<void> {
     const port = this.opts.settings.metricsPort;
-    if (port) {
-      this.admin = await createHttpService(
-        { service: 'worker', replica: this.opts.replica, server: this.opts.server, logger: this.opts.adminLogger, registry: this.registry },
-        async (app) => {
-          app.health.live = () => this.loops.map((w) => w.liveness()).find((r) => r !== null) ?? null;
-          app.health.ready = () => this.loops.map((w) => w.readiness()).find((r) => r !== null) ?? null;
-        },
-      );
-      await this.admin.listen(port, this.opts.server.host);
-    }
+    if (port) await (await this.adminService()).listen(port, this.opts.server.host);
     await this.resize(count);
+  }
+
+  /** The admin listener: probes and metrics of every loop in this group (built once). */
+  async adminService(): Promise<HttpService> {
+    this.admin ??= await createHttpService(
+      { service: 'worker', replica: this.opts.replica, server: this.opts.server, logger: this.opts.adminLogger, registry: this.registry },
+      async (app) => {
+        app.health.live = () => this.loops.map((w) => w.liveness()).find((r) => r !== null) ?? null;
+        app.health.ready = () => this.loops.map((w) => w.readiness()).find((r) => r !== null) ?? null;
+      },
+    );
+    return this.admin;
   }
 
   /** New loops start at once; removed ones (the newest) finish their unit, flush, then stop.
@@ -84,7 +90,7 @@ export class WorkerGroup {
       this.serial++;
       const w = new Worker({
         name,
-        settings: this.opts.settings,
+        settings: this.settings,
         ledger: this.opts.ledger,
         rng: this.rng,
         hasher: this.hasher,
@@ -105,10 +111,14 @@ export class WorkerGroup {
     );
   }
 
-  /** Where rng and hasher are now (lab mode adds and removes replicas). */
-  setTargets(targets: { rng?: string[]; hasher?: string[] }): void {
-    if (targets.rng) this.rng.setUrls(targets.rng);
-    if (targets.hasher) this.hasher.setUrls(targets.hasher);
+  /** The lab changes the delay between units while the loops run. */
+  tune(next: Partial<Pick<WorkerSettings, 'delayMs'>>): void {
+    Object.assign(this.settings, next);
+  }
+
+  /** Where rng and hasher are now (lab mode adds and removes replicas); resolves once those that left are drained. */
+  async setTargets(targets: { rng?: string[]; hasher?: string[] }): Promise<void> {
+    await Promise.all([targets.rng && this.rng.setUrls(targets.rng), targets.hasher && this.hasher.setUrls(targets.hasher)]);
   }
 
   /** Abandons the units in flight, flushes everything done, releases connections. */

@@ -1,6 +1,7 @@
 // One work loop, as the original's worker.py: sleep, ask rng for random bytes, have hasher hash them, keep the
 // coin when the hash starts with 0, count the unit. A failure is logged and retried after a capped back-off.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkerSettings } from '../config.js';
 import type { Logger } from '../platform/logger.js';
 import type { Cause } from '../telemetry.js';
 import type { LoopObserver } from './observer.js';
@@ -10,9 +11,8 @@ import { type Upstream, UpstreamError } from './upstream.js';
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface LoopParts {
-  delayMs: number;
-  rngBytes: number;
-  retryMaxMs: number;
+  /** Read at every unit: the lab may change the delay while the loop runs. */
+  settings: Readonly<Pick<WorkerSettings, 'delayMs' | 'rngBytes' | 'retryMaxMs'>>;
   rng: Upstream;
   hasher: Upstream;
   tally: Tally;
@@ -25,14 +25,15 @@ export interface LoopParts {
  * Only a unit whose hash came back is counted.
  */
 export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSignal): Promise<void> {
-  const { rng, hasher, tally, observer, logger } = p;
+  const { settings, rng, hasher, tally, observer, logger } = p;
   let failures = 0;
   while (!finish.aborted && !abort.aborted) {
     let cause: Cause = 'rng';
     try {
-      if (p.delayMs > 0) await observer.timed('sleep', () => sleep(p.delayMs, undefined, { signal: finish }));
-      const random = await observer.call('rng', () => rng.request('GET', `/${p.rngBytes}`, undefined, abort));
-      if (random.body.length !== p.rngBytes) throw new UpstreamError('rng', 'answer', `rng answered ${random.body.length} bytes, asked ${p.rngBytes}`);
+      const { delayMs, rngBytes } = settings;
+      if (delayMs > 0) await observer.timed('sleep', () => sleep(delayMs, undefined, { signal: finish }));
+      const random = await observer.call('rng', () => rng.request('GET', `/${rngBytes}`, undefined, abort));
+      if (random.body.length !== rngBytes) throw new UpstreamError('rng', 'answer', `rng answered ${random.body.length} bytes, asked ${rngBytes}`);
       cause = 'hasher';
       const hashed = await observer.call('hasher', () => hasher.request('POST', '/', random.body, abort));
       const hex = hashed.body.toString('latin1');
@@ -44,7 +45,7 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
       failures = 0;
     } catch (err) {
       if (finish.aborted || abort.aborted) break;
-      const wait = backoff(++failures, p.retryMaxMs);
+      const wait = backoff(++failures, settings.retryMaxMs);
       observer.failed(cause, err as Error);
       logger.warn(`${(err as Error).message} — retrying in ${(wait / 1000).toFixed(1)} s`);
       await sleep(wait, undefined, { signal: finish }).catch(() => undefined);

@@ -7,6 +7,8 @@ import type { LoopObserver } from './observer.js';
 
 export class Tally {
   units = 0;
+  /** When the last unit completed (unix ms, 0 before the first). */
+  lastUnitAt = 0;
   flushed = 0;
   coins = 0;
   private seq = 0;
@@ -31,6 +33,7 @@ export class Tally {
   unitDone(): void {
     this.units++;
     this.pending++;
+    this.lastUnitAt = Date.now();
   }
 
   async keepCoin(hex: string, bytes: Buffer): Promise<void> {

@@ -114,12 +114,12 @@ export class Upstream {
     private readonly timeoutMs: number,
     private readonly transport: Transport = new UndiciTransport(Math.min(timeoutMs, 5000)),
   ) {
-    this.setUrls(urls);
+    void this.setUrls(urls);
   }
 
   /** Replaces the rotation (lab mode adds and removes replicas): new requests go to the new list at once;
-   *  connections to a replica that left finish what they carry, then close. */
-  setUrls(urls: string[]): void {
+   *  connections to a replica that left finish what they carry, then close — which the promise waits for. */
+  setUrls(urls: string[]): Promise<void> {
     const old = this.endpoints;
     this.endpoints = urls.map((u) => {
       const url = new URL(u);
@@ -134,7 +134,11 @@ export class Upstream {
       };
     });
     const kept = new Set(this.origins(this.endpoints));
-    for (const origin of this.origins(old)) if (!kept.has(origin)) void this.transport.retire(origin);
+    return Promise.all(
+      this.origins(old)
+        .filter((o) => !kept.has(o))
+        .map((o) => this.transport.retire(o)),
+    ).then(() => undefined);
   }
 
   async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined, signal: AbortSignal): Promise<Answer> {
@@ -194,6 +198,7 @@ export class Upstream {
     for (const e of endpoints) {
       for (const address of e.addresses) targets.push({ origin: originOf(address, e.port), host: e.host, basePath: e.basePath });
     }
+    if (endpoints.length === 0) throw new UpstreamError(this.name, 'connect', `${this.name}: no instance is ready (the rotation is empty)`);
     if (targets.length === 0) {
       throw new UpstreamError(this.name, 'dns', `${this.name}: cannot resolve ${endpoints.map((e) => e.url.hostname).join(', ')}`);
     }

@@ -62,9 +62,7 @@ export class Worker implements LoopReading {
   start(): void {
     const { settings, rng, hasher, logger } = this.opts;
     const parts = {
-      delayMs: settings.delayMs,
-      rngBytes: settings.rngBytes,
-      retryMaxMs: settings.retryMaxMs,
+      settings,
       rng,
       hasher,
       tally: this.tally,
@@ -115,6 +113,7 @@ export class Worker implements LoopReading {
       at: Date.now(),
       startedAt: this.startedAt,
       units: this.tally.units,
+      lastUnitAt: this.tally.lastUnitAt || this.startedAt,
       flushed: this.tally.flushed,
       coins: this.tally.coins,
       rngTargets: rng.knownTargets,

@@ -12,6 +12,7 @@ export function stats(worker: string, units: number): WorkerStats {
     at: Date.now(),
     startedAt: Date.now(),
     units,
+    lastUnitAt: Date.now(),
     flushed: units,
     coins: 0,
     phaseMs: { sleep: 0, rng: 0, hasher: 0, ledger: 0 },

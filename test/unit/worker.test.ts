@@ -108,14 +108,14 @@ describe('worker', () => {
     const served = () => Promise.all(s.rngs.map((r) => metricOf(r.app, 'dockercoins_http_requests_total', 'route="/:n"').catch(() => 0)));
     try {
       await g.start(2);
-      g.setTargets({ rng: ['http://10.0.1.1'] });
+      await g.setTargets({ rng: ['http://10.0.1.1'] });
       const before = await served();
       await waitFor('100 more units', async () => g.totals().units >= 100);
       await sleep(20);
       const mid = await served();
       // At most the requests already in flight when the rotation changed reach the replicas that left.
       assert.ok(mid[1]! - before[1]! <= 2 && mid[2]! - before[2]! <= 2, `${before} → ${mid}`);
-      g.setTargets({ rng: ['http://10.0.1.2', 'http://10.0.1.3'] });
+      await g.setTargets({ rng: ['http://10.0.1.2', 'http://10.0.1.3'] });
       const units = g.totals().units;
       await waitFor('100 more units', async () => g.totals().units >= units + 100);
       const after = await served();

@@ -1,0 +1,102 @@
+// The lab in Chromium, on the real all-in-one: the workshop's scaling lesson done with the dashboard's own controls
+// (mouse and keyboard) — each step turns ✓ from the measurements — and the screenshot of the lab for the README.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { LabState } from '../../src/telemetry.js';
+import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { json, waitFor } from '../helpers/net.js';
+import { type Proc, startUp } from '../helpers/proc.js';
+
+describe('the lab in Chromium', () => {
+  let up: { p: Proc; webui: string };
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const text = (selector: string) => page.locator(selector).innerText();
+  const speed = async () => Number(await text('#speed'));
+  const done = async (id: string) => (await page.locator(`#lesson-list li[data-lesson="${id}"]`).getAttribute('class'))?.includes('done') ?? false;
+  const untilDone = (id: string) => waitFor(`lesson ${id} ✓`, () => done(id), 60_000, 500);
+  const scale = async () => (await json<LabState>(`${up.webui}/api/lab`)).scale;
+
+  before(async () => {
+    up = await startUp();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(`${up.webui}/`);
+    await page.waitForSelector('#lab:not([hidden])', { timeout: 10_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await up?.p.stop('SIGKILL');
+  });
+
+  it('one worker: 3.33 hashes/s, the first step turns ✓', async () => {
+    assert.equal(await page.inputValue('#worker-count'), '1');
+    await untilDone('one-worker');
+    const s = await speed();
+    assert.ok(s >= 3 && s <= 3.67, `speed ${s}`);
+  });
+
+  it('+ gives two workers, twice as fast; the progress survives a reload', async () => {
+    await page.click('.scaler[data-kind="worker"] button[data-step="1"]');
+    await waitFor('2 workers', async () => (await scale()).worker === 2);
+    await untilDone('two-workers');
+    const s = await speed();
+    assert.ok(s >= 6 && s <= 7.33, `speed ${s}`);
+    await page.reload();
+    await page.waitForSelector('#lab:not([hidden])');
+    await waitFor('progress shown again', async () => (await done('one-worker')) && (await done('two-workers')), 10_000, 200);
+  });
+
+  it('ten workers, typed with the keyboard: a plateau near 10 and the verdict names rng', async () => {
+    await page.focus('#worker-count');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('10');
+    await page.keyboard.press('Enter');
+    await waitFor('10 workers', async () => (await scale()).worker === 10, 10_000, 200);
+    await waitFor('rng verdict', async () => /rng is the bottleneck/.test(await text('#verdict')), 20_000, 500);
+    await untilDone('ten-workers');
+    const s = await speed();
+    assert.ok(s >= 8 && s <= 10.5, `plateau near 10, read ${s}`);
+    assert.ok(await page.locator('#row-rng.hot').count(), 'rng row highlighted');
+  });
+
+  it('three rng instances lift the plateau (≥ 25 hashes/s)', async () => {
+    const plus = page.locator('.scaler[data-kind="rng"] button[data-step="1"]');
+    await plus.click();
+    await waitFor('2 rng', async () => (await scale()).rng === 2, 10_000, 200);
+    await plus.click();
+    await waitFor('3 rng', async () => (await scale()).rng === 3, 10_000, 200);
+    await untilDone('three-rng');
+    assert.ok((await speed()) >= 25, `speed ${await speed()}`);
+    assert.equal(await text('#rng-replicas'), '3');
+  });
+
+  it('the "fix" that removes the lesson: rng unlimited on one instance, with why the workshop scales instead', async () => {
+    const minus = page.locator('.scaler[data-kind="rng"] button[data-step="-1"]');
+    await minus.click();
+    await waitFor('2 rng', async () => (await scale()).rng === 2, 10_000, 200);
+    await minus.click();
+    await waitFor('1 rng', async () => (await scale()).rng === 1, 10_000, 200);
+    await page.click('#concurrency');
+    await waitFor('unlimited', async () => (await page.getAttribute('#concurrency', 'aria-pressed')) === 'true', 10_000, 200);
+    await untilDone('unlimited-rng');
+    assert.match(await text('#lesson-list li[data-lesson="unlimited-rng"]'), /scale it out/);
+    await page.screenshot({ path: screenshotPath('lab.png'), fullPage: true });
+  });
+
+  it('fault buttons toggle the faults of a service', async () => {
+    await page.click('button[data-fault="slow-hasher"]');
+    await waitFor('slow hasher on', async () => (await json<LabState>(`${up.webui}/api/lab`)).faults?.hasher.latencyMs === 500, 10_000, 200);
+    await waitFor('pressed', async () => (await page.getAttribute('button[data-fault="slow-hasher"]', 'aria-pressed')) === 'true', 5000, 200);
+    await page.click('button[data-fault="slow-hasher"]');
+    await waitFor('slow hasher off', async () => (await json<LabState>(`${up.webui}/api/lab`)).faults?.hasher.latencyMs === 0, 10_000, 200);
+    assert.deepEqual(problems, []);
+  });
+});
