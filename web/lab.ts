@@ -17,7 +17,7 @@ let state: LabState | undefined;
 /** Changes go one after the other; a click while one is on its way is queued, not lost. */
 let queue: Promise<void> = Promise.resolve();
 /** The scale asked for last, so that quick clicks add up (+ + makes two more). */
-let asked: Partial<LabState['scale']> = {};
+const asked: Partial<LabState['scale']> = {};
 
 function isLabState(x: unknown): x is LabState {
   return typeof x === 'object' && x !== null && 'scale' in x && 'lessons' in x && Array.isArray((x as { lessons: unknown }).lessons);

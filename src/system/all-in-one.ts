@@ -106,7 +106,7 @@ export class AllInOne implements LabControl {
     for (const kind of ['rng', 'hasher'] as const) {
       if (!faults?.[kind]) continue;
       Object.assign(this.faults[kind], faults[kind]);
-      this.instances[kind].forEach((c, i) => this.injectFaults(kind, c, i));
+      for (const [i, c] of this.instances[kind].entries()) this.injectFaults(kind, c, i);
       await this.rotation[kind].probe();
     }
     if (rng !== undefined) await this.scaleService('rng', rng);

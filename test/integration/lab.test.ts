@@ -3,15 +3,20 @@
 // in any worker's log), readiness drives the rotation, the shown speed never overshoots, and `dockercoins scale`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabState, Snapshot } from '../../src/telemetry.js';
 import { get, json, waitFor } from '../helpers/net.js';
 import { CLI, cleanEnv, type Proc, startUp } from '../helpers/proc.js';
 import { TestRedis } from '../helpers/redis.js';
 
 async function lab(webui: string, change: Record<string, unknown>): Promise<LabState> {
-  const res = await get(`${webui}/api/lab`, { method: 'POST', body: JSON.stringify(change), headers: { 'content-type': 'application/json' }, timeoutMs: 15_000 });
+  const res = await get(`${webui}/api/lab`, {
+    method: 'POST',
+    body: JSON.stringify(change),
+    headers: { 'content-type': 'application/json' },
+    timeoutMs: 15_000,
+  });
   assert.equal(res.status, 200, await res.clone().text());
   return (await res.json()) as LabState;
 }
@@ -107,10 +112,15 @@ describe('lab: a speed that never lies', () => {
     const { p, webui } = await startUp();
     const speed = async () => (await json<Snapshot>(`${webui}/api/snapshot`)).speed;
     try {
-      await waitFor('a steady single worker', async () => {
-        const s = await speed();
-        return s !== null && Math.abs(s - 10 / 3) < 0.3;
-      }, 30_000, 500);
+      await waitFor(
+        'a steady single worker',
+        async () => {
+          const s = await speed();
+          return s !== null && Math.abs(s - 10 / 3) < 0.3;
+        },
+        30_000,
+        500,
+      );
       await lab(webui, { worker: 10 });
       const t0 = Date.now();
       const readings: [number, number][] = [];
@@ -122,7 +132,10 @@ describe('lab: a speed that never lies', () => {
       const settled = readings.filter(([t]) => t >= 12);
       console.log(`1 → 10: peak ${peak.toFixed(2)}, after 12 s ${settled.map(([, s]) => s.toFixed(2)).join(' ')}`);
       assert.ok(peak <= 10.5, `the speed shown went up to ${peak.toFixed(2)}`);
-      assert.ok(settled.every(([, s]) => s >= 9), 'near 10 within 12 s');
+      assert.ok(
+        settled.every(([, s]) => s >= 9),
+        'near 10 within 12 s',
+      );
       await lab(webui, { worker: 1 });
       await sleep(12_000);
       const down = (await speed()) ?? 0;
