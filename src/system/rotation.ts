@@ -3,14 +3,19 @@
 // readiness (the lab's "rng unready") leaves the rotation and comes back when it recovers. Changes are applied one
 // at a time; removing an instance resolves once the workers' connections to it have drained.
 import type { Logger } from '../platform/logger.js';
-import type { ServiceComponent } from './components.js';
+
+/** An instance the rotation routes to. */
+export interface Member {
+  readonly name: string;
+  readonly url: string;
+}
 
 const PROBE_EVERY_MS = 1000;
 const PROBE_TIMEOUT_MS = 900;
 
 export class Rotation {
-  private members: ServiceComponent[] = [];
-  private readonly unready = new Set<ServiceComponent>();
+  private members: Member[] = [];
+  private readonly unready = new Set<Member>();
   private timer?: NodeJS.Timeout;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -35,14 +40,14 @@ export class Rotation {
   }
 
   /** A new instance joins (it has just started, so it is ready). */
-  add(c: ServiceComponent): Promise<void> {
+  add(c: Member): Promise<void> {
     return this.change(() => {
       this.members.push(c);
     });
   }
 
   /** An instance leaves; resolves once no worker is talking to it any more. */
-  remove(c: ServiceComponent): Promise<void> {
+  remove(c: Member): Promise<void> {
     return this.change(() => {
       this.members = this.members.filter((m) => m !== c);
       this.unready.delete(c);

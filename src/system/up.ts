@@ -42,12 +42,14 @@ export function parseUpArgs(argv: string[]): UpOptions {
   return opts;
 }
 
-/** The settings `up` runs with: --turbo zeroes every delay and lifts rng's limit; no drain unless DRAIN_MS is set. */
+/** The settings `up` runs with: --turbo zeroes every delay, lifts rng's limit and turns the access log off unless
+ *  ACCESS_LOG says otherwise; no drain unless DRAIN_MS is set. */
 export function upConfig(config: Config, opts: UpOptions): Config {
   const c: Config = { ...config, server: { ...config.server, drainMs: config.given.has('DRAIN_MS') ? config.server.drainMs : 0 } };
   if (opts.redis) c.ledger = { ...c.ledger, url: opts.redis };
   if (!opts.turbo) return c;
-  return { ...c, rng: { ...c.rng, delayMs: 0, concurrency: 0 }, hasher: { ...c.hasher, delayMs: 0 }, worker: { ...c.worker, delayMs: 0 } };
+  const server = { ...c.server, accessLog: c.given.has('ACCESS_LOG') ? c.server.accessLog : false };
+  return { ...c, server, rng: { ...c.rng, delayMs: 0, concurrency: 0 }, hasher: { ...c.hasher, delayMs: 0 }, worker: { ...c.worker, delayMs: 0 } };
 }
 
 export async function up(opts: UpOptions, baseConfig: Config): Promise<void> {
@@ -57,7 +59,7 @@ export async function up(opts: UpOptions, baseConfig: Config): Promise<void> {
   const log = (name: string) => serviceLogger(config.log, name);
   const main = log('dockercoins');
   const startedAt = Date.now();
-  const system = new AllInOne(config, { scale: opts.scale, useRedis: Boolean(opts.redis) || config.given.has('REDIS_URL'), log });
+  const system = new AllInOne(config, { scale: opts.scale, useRedis: Boolean(opts.redis) || config.given.has('REDIS_URL'), threads: opts.turbo, log });
   await system.start();
 
   const { rng, hasher, worker } = config;
@@ -73,7 +75,7 @@ export async function up(opts: UpOptions, baseConfig: Config): Promise<void> {
     const t0 = Date.now();
     await system.stop(STOP_WITHIN_MS - EXIT_MARGIN_MS);
     const totals = system.ledger!.finalTotals;
-    const run = system.workers?.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
+    const run = (await system.workers?.totals()) ?? { units: 0, flushed: 0, unflushed: 0 };
     const secs = (Date.now() - startedAt) / 1000;
     main.info(
       `stopped in ${Date.now() - t0} ms — ledger: ${totals ? `${totals.hashes} hashes, ${totals.coins} coins` : 'unreachable'}; ` +

@@ -3,7 +3,7 @@
 // reached), /metrics. The group grows and shrinks at runtime (lab mode), and follows the rng/hasher rotation.
 import type { ServerSettings, WorkerSettings } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { createHttpService, type HttpService } from '../platform/http-service.js';
+import type { HttpService } from '../platform/http-service.js';
 import type { Logger } from '../platform/logger.js';
 import { createRegistry, type Registry } from '../platform/metrics.js';
 import { type WorkerMetrics, workerMetrics } from './metrics.js';
@@ -21,6 +21,9 @@ export interface WorkerGroupOptions {
   adminLogger: Logger;
   /** How requests travel (tests pass one built on inject()). */
   transport?: () => Transport;
+  /** This group's share of loop numbers when several groups (threads) make one worker service: the k-th loop of
+   *  group `part` of `parts` is worker.(k × parts + part + 1). */
+  part?: { index: number; of: number };
 }
 
 export class WorkerGroup {
@@ -70,8 +73,9 @@ export class WorkerGroup {
     await this.resize(count);
   }
 
-  /** The admin listener: probes and metrics of every loop in this group (built once). */
+  /** The admin listener: probes and metrics of every loop in this group (built once; fastify loads only then). */
   async adminService(): Promise<HttpService> {
+    const { createHttpService } = await import('../platform/http-service.js');
     this.admin ??= await createHttpService(
       { service: 'worker', replica: this.opts.replica, server: this.opts.server, logger: this.opts.adminLogger, registry: this.registry },
       async (app) => {
@@ -86,7 +90,8 @@ export class WorkerGroup {
    *  A group started with one loop calls it `worker`, as the original; otherwise loops are `worker.1` … */
   async resize(count: number): Promise<void> {
     while (this.loops.length < count) {
-      const name = this.serial === 0 && count === 1 ? 'worker' : `worker.${this.serial + 1}`;
+      const { index, of } = this.opts.part ?? { index: 0, of: 1 };
+      const name = of === 1 && this.serial === 0 && count === 1 ? 'worker' : `worker.${this.serial * of + index + 1}`;
       this.serial++;
       const w = new Worker({
         name,
@@ -121,10 +126,11 @@ export class WorkerGroup {
     await Promise.all([targets.rng && this.rng.setUrls(targets.rng), targets.hasher && this.hasher.setUrls(targets.hasher)]);
   }
 
-  /** Abandons the units in flight, flushes everything done, releases connections. */
+  /** Abandons the units in flight (closing the upstreams ends their calls), flushes everything done. */
   async stop(): Promise<void> {
-    await Promise.all(this.loops.map((w) => w.stop()));
+    const loops = this.loops.map((w) => w.stop());
     await Promise.all([this.rng.close(), this.hasher.close()]);
+    await Promise.all(loops);
     await this.admin?.close(0, 500);
   }
 }

@@ -12,7 +12,7 @@ const DEPENDENCIES: Cause[] = ['rng', 'hasher', 'ledger'];
 export class LoopObserver {
   readonly phaseMs = zeroPhases();
   lastProgress = Date.now();
-  private readonly replicas = new Map<string, { calls: ReplicaCalls; served: { inc(): void } }>();
+  private readonly replicas: Record<UpstreamName, Map<string, { calls: ReplicaCalls; served: { inc(): void } }>> = { rng: new Map(), hasher: new Map() };
   private readonly errors: Partial<Record<Cause, string>> = {};
   private readonly reached = new Set<Cause>();
   private readonly latency: Record<UpstreamName, Observe>;
@@ -21,35 +21,31 @@ export class LoopObserver {
     this.latency = { rng: metrics.latency.bind({ upstream: 'rng' }), hasher: metrics.latency.bind({ upstream: 'hasher' }) };
   }
 
-  /** Runs one phase of the loop and adds its duration, whatever the outcome. */
-  async timed<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      this.phaseMs[phase] += performance.now() - t0;
-      this.progress();
-    }
+  /** A phase of the loop ended: adds the time since `since` to it (whatever the outcome); returns now. */
+  spent(phase: Phase, since: number): number {
+    const now = performance.now();
+    this.phaseMs[phase] += now - since;
+    this.lastProgress = Date.now();
+    return now;
   }
 
-  /** A call to rng or hasher: its time, which replica answered, how long rng's queue was. */
-  async call(upstream: UpstreamName, fn: () => Promise<Answer>): Promise<Answer> {
-    const t0 = performance.now();
-    const answer = await this.timed(upstream, fn);
-    const ms = performance.now() - t0;
+  /** rng or hasher answered, after the call that began at `since`: its time, which replica, rng's queue. Returns now. */
+  answered(upstream: UpstreamName, answer: Answer, since: number): number {
+    const now = this.spent(upstream, since);
+    const ms = now - since;
     this.latency[upstream].observe(ms / 1000);
     this.ok(upstream);
-    const key = `${upstream} ${answer.servedBy}`;
-    let r = this.replicas.get(key);
+    const byReplica = this.replicas[upstream];
+    let r = byReplica.get(answer.servedBy);
     if (!r) {
       r = { calls: { upstream, replica: answer.servedBy, calls: 0, ms: 0 }, served: this.metrics.served.bind({ upstream, replica: answer.servedBy }) };
-      this.replicas.set(key, r);
+      byReplica.set(answer.servedBy, r);
     }
     r.calls.calls++;
     r.calls.ms += ms;
     if (answer.queueDepth !== undefined) r.calls.queue = answer.queueDepth;
     r.served.inc();
-    return answer;
+    return now;
   }
 
   /** A failure the loop will retry after a back-off. */
@@ -68,8 +64,8 @@ export class LoopObserver {
   }
 
   ok(cause: Cause): void {
+    if (this.errors[cause] !== undefined) delete this.errors[cause];
     this.reached.add(cause);
-    delete this.errors[cause];
   }
 
   progress(): void {
@@ -91,6 +87,7 @@ export class LoopObserver {
   }
 
   stats(): Pick<WorkerStats, 'phaseMs' | 'replicas' | 'errors'> {
-    return { phaseMs: { ...this.phaseMs }, replicas: [...this.replicas.values()].map((r) => ({ ...r.calls })), errors: { ...this.errors } };
+    const replicas = [...this.replicas.rng.values(), ...this.replicas.hasher.values()].map((r) => ({ ...r.calls }));
+    return { phaseMs: { ...this.phaseMs }, replicas, errors: { ...this.errors } };
   }
 }

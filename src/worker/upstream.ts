@@ -3,7 +3,7 @@
 // Keep-alive connections are pooled per address, so reusing them never pins a worker to one replica.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { ErrorKind, UpstreamName } from '../telemetry.js';
 
 const DNS_REFRESH_MS = 5000;
@@ -32,7 +32,6 @@ export interface WireRequest {
   path: string;
   headers: Record<string, string>;
   body?: Buffer;
-  signal: AbortSignal;
   timeoutMs: number;
 }
 
@@ -50,24 +49,41 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * undici is loaded when the first transport is made, not with this module: the all-in-one starts its loops before
+ * rng and hasher, and the loops' first 100 ms sleep covers the load (the first hash comes ~30 ms sooner).
+ */
+let undici: Promise<typeof Pool> | undefined;
+/** undici is CommonJS: bundled, its exports come as the default export. */
+const loadPool = async (): Promise<typeof Pool> => {
+  const m: typeof import('undici') & { default?: typeof import('undici') } = await import('undici');
+  return m.Pool ?? m.default!.Pool;
+};
+
 export class UndiciTransport implements Transport {
   private readonly pools = new Map<string, Pool>();
+  private PoolClass?: typeof Pool;
+  private readonly loading: Promise<typeof Pool>;
 
-  constructor(private readonly connectTimeoutMs: number) {}
+  constructor(private readonly connectTimeoutMs: number) {
+    undici ??= loadPool();
+    this.loading = undici;
+  }
 
   async send(origin: string, req: WireRequest): Promise<WireResponse> {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: 64, keepAliveTimeout: 4000, connectTimeout: this.connectTimeoutMs });
+      this.PoolClass ??= await this.loading;
+      pool = this.pools.get(origin) ?? new this.PoolClass(origin, { connections: 64, keepAliveTimeout: 4000, connectTimeout: this.connectTimeoutMs });
       this.pools.set(origin, pool);
     }
-    // Timeouts by undici's own timers (connect, headers, body): no per-request AbortSignal.timeout to allocate.
+    // Timeouts by undici's own timers (connect, headers, body). No AbortSignal per request: listening to one costs a
+    // quarter of the throughput in turbo; a stop destroys the pools instead, which ends what is in flight.
     const res = await pool.request({
       method: req.method,
       path: req.path,
       headers: req.headers,
       body: req.body,
-      signal: req.signal,
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     });
@@ -106,7 +122,11 @@ const originOf = (address: string, port: number) => `http://${isIP(address) === 
 
 export class Upstream {
   private endpoints: Endpoint[] = [];
+  private targets: Target[] = [];
   private next = Math.floor(Math.random() * 1000);
+  private closed = false;
+  /** Created with no URL (the all-in-one starts its workers while rng and hasher start): calls wait for the first. */
+  private firstTargets?: { promise: Promise<void>; resolve(): void };
 
   constructor(
     readonly name: UpstreamName,
@@ -114,6 +134,13 @@ export class Upstream {
     private readonly timeoutMs: number,
     private readonly transport: Transport = new UndiciTransport(Math.min(timeoutMs, 5000)),
   ) {
+    if (urls.length === 0) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.firstTargets = { promise, resolve };
+    }
     void this.setUrls(urls);
   }
 
@@ -133,6 +160,8 @@ export class Upstream {
         resolvedAt: isIP(host) ? Number.POSITIVE_INFINITY : 0,
       };
     });
+    this.rebuild();
+    if (urls.length > 0) this.firstTargets?.resolve();
     const kept = new Set(this.origins(this.endpoints));
     return Promise.all(
       this.origins(old)
@@ -141,8 +170,10 @@ export class Upstream {
     ).then(() => undefined);
   }
 
-  async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined, signal: AbortSignal): Promise<Answer> {
-    const target = await this.pick();
+  /** One call to the next replica; rejects at once (and for good) once close() has been called. */
+  async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined): Promise<Answer> {
+    if (this.closed) throw new UpstreamError(this.name, 'connect', `${this.name}: closed (stopping)`);
+    const target = this.choose() ?? (await this.chooseAfterLookup());
     let res: WireResponse;
     try {
       res = await this.transport.send(target.origin, {
@@ -150,11 +181,10 @@ export class Upstream {
         path: target.basePath + path,
         headers: body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host },
         body,
-        signal,
         timeoutMs: this.timeoutMs,
       });
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (this.closed) throw err;
       const e = err as NodeJS.ErrnoException;
       const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
       if (/TIMEOUT/.test(code))
@@ -175,7 +205,9 @@ export class Upstream {
     return this.endpoints.reduce((n, e) => n + e.addresses.length, 0);
   }
 
+  /** Ends every request in flight (their callers see an error) and refuses new ones. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.transport.close();
   }
 
@@ -183,27 +215,45 @@ export class Upstream {
     return endpoints.flatMap((e) => e.addresses.map((a) => originOf(a, e.port)));
   }
 
-  private async pick(): Promise<Target> {
+  /** The next target, round robin; undefined when a name must be resolved first (its first lookup). */
+  private choose(): Target | undefined {
     const now = Date.now();
-    const endpoints = this.endpoints;
-    for (const e of endpoints) {
+    let unresolved = false;
+    for (const e of this.endpoints) {
       if (now - e.resolvedAt > DNS_REFRESH_MS) {
         e.resolving ??= this.resolve(e).finally(() => {
           e.resolving = undefined;
         });
-        if (e.addresses.length === 0) await e.resolving;
+        if (e.addresses.length === 0) unresolved = true;
       }
     }
-    const targets: Target[] = [];
-    for (const e of endpoints) {
-      for (const address of e.addresses) targets.push({ origin: originOf(address, e.port), host: e.host, basePath: e.basePath });
-    }
-    if (endpoints.length === 0) throw new UpstreamError(this.name, 'connect', `${this.name}: no instance is ready (the rotation is empty)`);
-    if (targets.length === 0) {
-      throw new UpstreamError(this.name, 'dns', `${this.name}: cannot resolve ${endpoints.map((e) => e.url.hostname).join(', ')}`);
-    }
+    if (unresolved || this.targets.length === 0) return undefined;
     this.next = (this.next + 1) % 1_000_000;
-    return targets[this.next % targets.length]!;
+    return this.targets[this.next % this.targets.length]!;
+  }
+
+  private async chooseAfterLookup(): Promise<Target> {
+    if (this.firstTargets) await this.waitForFirstTargets(this.firstTargets.promise);
+    await Promise.all(this.endpoints.map((e) => e.resolving));
+    if (this.endpoints.length === 0) throw new UpstreamError(this.name, 'connect', `${this.name}: no instance is ready (the rotation is empty)`);
+    const target = this.choose();
+    if (!target) throw new UpstreamError(this.name, 'dns', `${this.name}: cannot resolve ${this.endpoints.map((e) => e.url.hostname).join(', ')}`);
+    return target;
+  }
+
+  private async waitForFirstTargets(first: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.timeoutMs);
+    });
+    await Promise.race([first, late]);
+    clearTimeout(timer);
+    this.firstTargets = undefined;
+  }
+
+  /** Every (address, port) of every endpoint, in order: what the round robin walks. */
+  private rebuild(): void {
+    this.targets = this.endpoints.flatMap((e) => e.addresses.map((a) => ({ origin: originOf(a, e.port), host: e.host, basePath: e.basePath })));
   }
 
   private async resolve(e: Endpoint): Promise<void> {
@@ -219,6 +269,7 @@ export class Upstream {
       for (const gone of e.addresses.filter((a) => !addresses.includes(a))) void this.transport.retire(originOf(gone, e.port));
       e.addresses = addresses;
       e.resolvedAt = Date.now();
+      this.rebuild();
     } catch {
       // Keep the last known addresses; try again on the next request.
       e.resolvedAt = Date.now() - DNS_REFRESH_MS + 500;

@@ -11,8 +11,7 @@ export class InjectTransport implements Transport {
   async send(origin: string, req: WireRequest): Promise<WireResponse> {
     const app = this.apps.get(origin);
     if (!app) throw Object.assign(new Error(`connect ECONNREFUSED ${origin}`), { code: 'ECONNREFUSED' });
-    if (req.signal.aborted) throw new Error('aborted');
-    const res = await app.inject({ method: req.method, url: req.path, headers: req.headers, payload: req.body, signal: req.signal });
+    const res = await app.inject({ method: req.method, url: req.path, headers: req.headers, payload: req.body });
     const headers: WireResponse['headers'] = {};
     for (const [k, v] of Object.entries(res.headers)) headers[k] = typeof v === 'number' ? String(v) : v;
     return { status: res.statusCode, headers, body: res.rawPayload };

@@ -27,8 +27,13 @@ export class Proc {
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Runs `node dist/cli.js args`; with `how.bin`, the bin itself as npx runs it (its shebang's node flags included);
+   * with `how.script`, another script (a bench's bare server).
+   */
+  constructor(args: string[], env: Record<string, string> = {}, how: { script?: string; bin?: boolean } = {}) {
+    const [cmd, argv] = how.bin ? [CLI, args] : [process.execPath, [how.script ?? CLI, ...args]];
+    this.child = spawn(cmd, argv, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     const child = this.child;
     running.add(child);
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -40,6 +45,10 @@ export class Proc {
       running.delete(child);
       return code as number | null;
     });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
   }
 
   get alive(): boolean {
@@ -113,10 +122,15 @@ let serial = 0;
  * free; retried on another one if it was taken in between. The answer's x-served-by — a HOSTNAME of our own —
  * proves the port is this process's, whatever its LOG_LEVEL.
  */
-async function startListening(args: string[], portVariable: 'PORT' | 'METRICS_PORT', env: Record<string, string>): Promise<{ p: Proc; url: string }> {
+async function startListening(
+  args: string[],
+  portVariable: 'PORT' | 'METRICS_PORT',
+  env: Record<string, string>,
+  bin = false,
+): Promise<{ p: Proc; url: string }> {
   const name = env.HOSTNAME ?? `${args[0]}-${process.pid}-${++serial}`;
   return onFreePort(async (port) => {
-    const p = new Proc(args, { HOST: '127.0.0.1', ...env, HOSTNAME: name, [portVariable]: String(port) });
+    const p = new Proc(args, { HOST: '127.0.0.1', ...env, HOSTNAME: name, [portVariable]: String(port) }, { bin });
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitFor(`${args[0]} on port ${port}`, async () => {
@@ -131,9 +145,14 @@ async function startListening(args: string[], portVariable: 'PORT' | 'METRICS_PO
   });
 }
 
-/** One service process; resolves with its URL once /healthz answers. */
-export function startService(kind: 'rng' | 'hasher' | 'webui', env: Record<string, string>): Promise<{ p: Proc; url: string }> {
-  return startListening([kind], 'PORT', { DRAIN_MS: '0', ...env });
+/** One service process (`bin`: started as the package's bin, with its node flags); its URL once /healthz answers. */
+export function startService(kind: 'rng' | 'hasher' | 'webui', env: Record<string, string>, bin = false): Promise<{ p: Proc; url: string }> {
+  return startListening([kind], 'PORT', { DRAIN_MS: '0', ...env }, bin);
+}
+
+/** `dockercoins up` with the workers' admin listener (METRICS_PORT) on a port found free: `url` is that listener. */
+export function startUpWithMetrics(args: string[], env: Record<string, string> = {}): Promise<{ p: Proc; url: string }> {
+  return startListening(['up', ...args], 'METRICS_PORT', { WEBUI_PORT: '0', RNG_PORT: '0', HASHER_PORT: '0', ...env });
 }
 
 /** A worker process with its admin listener (METRICS_PORT); `url` is that listener. */

@@ -89,6 +89,9 @@ describe('dockercoins up settings', () => {
     assert.equal(faithful.server.drainMs, 0);
     const turbo = upConfig(base, parseUpArgs(['--turbo', '--scale', 'worker=8', '--scale=rng=2', '--redis', 'redis://r:1']));
     assert.deepEqual([turbo.rng.delayMs, turbo.rng.concurrency, turbo.hasher.delayMs, turbo.worker.delayMs], [0, 0, 0, 0]);
+    assert.equal(turbo.server.accessLog, false, 'no access log in turbo');
+    assert.equal(faithful.server.accessLog, true);
+    assert.equal(upConfig(testConfig({ ACCESS_LOG: 'on' }), parseUpArgs(['--turbo'])).server.accessLog, true, 'unless asked for');
     assert.equal(turbo.ledger.url, 'redis://r:1');
     assert.equal(upConfig(testConfig({ DRAIN_MS: '700' }), parseUpArgs([])).server.drainMs, 700);
     assert.deepEqual(parseUpArgs(['--scale', 'worker=8', '--scale=rng=2']).scale, { worker: 8, rng: 2, hasher: 1 });

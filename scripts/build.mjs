@@ -1,0 +1,27 @@
+// npm run build: the services as one minified bundle per entry point (code shared between them in chunks/), so a
+// process loads only what it runs and the image needs no node_modules; then the dashboard (build-web.mjs).
+// Type checking is `npm run typecheck` (tsc --noEmit).
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: { cli: 'src/cli.ts', thread: 'src/system/thread.ts', healthcheck: 'src/healthcheck.ts' },
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { __DOCKERCOINS_PACKAGE_VERSION__: JSON.stringify(pkg.version) },
+  // CommonJS dependencies (fastify, ioredis, pino…) call require() for Node's own modules.
+  banner: { js: "import { createRequire as __dcRequire } from 'node:module'; const require = __dcRequire(import.meta.url);" },
+});
+chmodSync('dist/cli.js', 0o755);
+await import('./build-web.mjs');

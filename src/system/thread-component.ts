@@ -1,0 +1,109 @@
+// A component placed in a worker thread: the same ComponentSpec, started there by thread.ts and driven by calls
+// across the thread's port, so that rng, hasher and the work loops use every core. A worker group there keeps its
+// ledger here: its flushes, coins and stats come back as calls to this thread's ledger.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Config, FaultSettings } from '../config.js';
+import type { FlushBatch, Ledger } from '../ledger/ledger.js';
+import { Rpc } from '../platform/rpc.js';
+import type { WorkerStats } from '../telemetry.js';
+import { type ComponentSpec, type GroupTotals, type InstanceHandle, loopbackFor, type WorkersHandle } from './components.js';
+
+/** What thread.ts receives. */
+export interface ThreadData {
+  spec: ComponentSpec;
+  config: Config;
+  prefixWidth: number;
+}
+
+/** dist/thread.js next to the bundle's entry; src/system/thread.ts when running from the sources. */
+function entry(): URL {
+  const candidates = ['../thread.js', './thread.js', './thread.ts'].map((p) => new URL(p, import.meta.url));
+  return candidates.find((u) => existsSync(fileURLToPath(u))) ?? candidates[0]!;
+}
+
+export class ThreadComponent implements InstanceHandle, WorkersHandle {
+  port = 0;
+  private worker?: Worker;
+  private rpc?: Rpc;
+  private count: number;
+  private final?: GroupTotals;
+
+  constructor(
+    readonly name: string,
+    private readonly data: ThreadData,
+    private readonly ledger?: Ledger,
+  ) {
+    this.count = data.spec.kind === 'workers' ? data.spec.count : 0;
+  }
+
+  get url(): string {
+    const host = loopbackFor(this.data.config.server.host);
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  async start(): Promise<void> {
+    const worker = new Worker(entry(), { workerData: this.data, name: this.name });
+    const rpc = new Rpc(worker);
+    this.worker = worker;
+    this.rpc = rpc;
+    const { ledger } = this;
+    if (ledger) {
+      rpc.serve({
+        'ledger.addHashes': (batch: FlushBatch) => ledger.accounts.addHashes(batch),
+        'ledger.addCoin': (hex: string, bytes: Uint8Array) => ledger.accounts.addCoin(hex, Buffer.from(bytes)),
+        'ledger.publish': (stats: WorkerStats, ttlMs: number) => ledger.board.publish(stats, ttlMs),
+      });
+    }
+    const started = new Promise<number>((resolve, reject) => {
+      rpc.serve({ started: (port: number) => resolve(port) });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`${this.name}: its thread exited (${code}) before it started`)));
+    });
+    this.port = await started;
+    worker.on('exit', () => rpc.fail(`${this.name}: its thread has exited`));
+  }
+
+  /** Asks the thread to stop its component (workers flush) and end; cut at the deadline. */
+  async stop(deadlineMs: number): Promise<void> {
+    const { worker, rpc } = this;
+    if (!worker || !rpc) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadlineMs));
+    });
+    const stopped = rpc.call<GroupTotals | null>('stop', Math.max(0, deadlineMs - 50)).then((totals) => {
+      if (totals) this.final = totals;
+    });
+    await Promise.race([stopped.catch(() => undefined), cut]);
+    clearTimeout(timer);
+    await worker.terminate();
+  }
+
+  async tune(next: Record<string, number>): Promise<void> {
+    await this.rpc?.call('tune', next);
+  }
+
+  async setFaults(faults: FaultSettings): Promise<void> {
+    await this.rpc?.call('setFaults', faults);
+  }
+
+  async resize(count: number): Promise<void> {
+    this.count = count;
+    await this.rpc?.call('resize', count);
+  }
+
+  async setTargets(targets: { rng?: string[]; hasher?: string[] }): Promise<void> {
+    await this.rpc?.call('setTargets', targets);
+  }
+
+  async totals(): Promise<GroupTotals> {
+    if (this.final) return this.final;
+    return (await this.rpc?.call<GroupTotals>('totals')) ?? { units: 0, flushed: 0, unflushed: 0 };
+  }
+}
