@@ -1,5 +1,6 @@
 # One Dockerfile, one target per service: rng, hasher, worker, webui. The four images share every layer but
 # the last (CMD and a few variables), so building and pulling all four costs about as much as one.
+# The runtime holds the bundles only (dist/: every dependency inside, no node_modules).
 #   docker build --network host --target rng -t dockercoins/rng .
 ARG NODE_IMAGE=node:22-bookworm-slim
 
@@ -8,10 +9,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
-COPY scripts/build-web.mjs scripts/
+COPY scripts/build.mjs scripts/build-web.mjs scripts/
 COPY src src
 COPY web web
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund --ignore-scripts && find dist -name '*.map' -exec rm {} +
+RUN npm run build && find dist -name '*.map' -exec rm {} +
 
 FROM ${NODE_IMAGE} AS runtime
 ARG VERSION=latest
@@ -20,8 +21,6 @@ ENV NODE_ENV=production \
     DOCKERCOINS_VERSION=${VERSION}
 WORKDIR /app
 # Owned by root, run as node: the code cannot be changed by the process serving it.
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 USER node
 EXPOSE 80
@@ -29,16 +28,16 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 CMD ["node", "dist/healthcheck.js"]
 
 FROM runtime AS rng
-CMD ["node", "dist/cli.js", "rng"]
+CMD ["node", "--max-semi-space-size=2", "dist/cli.js", "rng"]
 
 FROM runtime AS hasher
-CMD ["node", "dist/cli.js", "hasher"]
+CMD ["node", "--max-semi-space-size=2", "dist/cli.js", "hasher"]
 
 FROM runtime AS webui
-CMD ["node", "dist/cli.js", "webui"]
+CMD ["node", "--max-semi-space-size=2", "dist/cli.js", "webui"]
 
 FROM runtime AS worker
 # In containers the worker has its admin listener on: /healthz (loop heartbeat), /readyz, /metrics.
 ENV METRICS_PORT=9100
 EXPOSE 9100
-CMD ["node", "dist/cli.js", "worker"]
+CMD ["node", "--max-semi-space-size=2", "dist/cli.js", "worker"]
