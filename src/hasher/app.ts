@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
 import type { HasherSettings } from '../config.js';
-import { createHttpService, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
+import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
 import { FifoLimiter } from '../platform/limiter.js';
-import { FastCounter, liveGauge } from '../platform/metrics.js';
+import { createRegistry, FastCounter, liveGauge, type Registry } from '../platform/metrics.js';
 
 interface Hashed {
   hex: string;
@@ -21,16 +21,50 @@ export interface HasherOptions {
   /** Read on every request: the lab may change delay and concurrency while hasher runs. */
   settings: Readonly<HasherSettings>;
   limiter: FifoLimiter;
+  metrics: HasherMetrics;
   /** For the banner. */
   hostname: string;
 }
 
-export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { settings, limiter, hostname }) => {
+function hasherMetrics(registry: Registry, limiter: FifoLimiter) {
+  liveGauge(registry, 'dockercoins_hasher_in_flight', 'Requests being hashed (delay included) right now', () => limiter.inFlight);
+  liveGauge(registry, 'dockercoins_hasher_queue_depth', 'Requests waiting for a slot (HASHER_CONCURRENCY > 0 only)', () => limiter.depth);
+  return {
+    hashes: new FastCounter('dockercoins_hasher_hashes_total', 'Hashes computed and answered', registry).bind(),
+    bytes: new FastCounter('dockercoins_hasher_bytes_total', 'Body bytes hashed', registry).bind(),
+  };
+}
+type HasherMetrics = ReturnType<typeof hasherMetrics>;
+const immediate = (s: Readonly<HasherSettings>) => s.concurrency === 0 && s.delayMs === 0;
+
+/** Turbo's POST / straight on node:http, for a body that says its length (within the limit): hash as it streams. */
+function hasherFastLane(settings: Readonly<HasherSettings>, metrics: HasherMetrics): FastLane {
+  // A SHA-256 in hex is always 64 characters.
+  const headers = { 'content-type': TEXT, 'content-length': 64 };
+  return (req, res, answered) => {
+    if (req.method !== 'POST' || req.url !== '/' || !immediate(settings)) return false;
+    const declared = req.headers['content-length'];
+    if (declared === undefined || req.headers['transfer-encoding'] !== undefined) return false;
+    const size = Number(declared);
+    if (!(size <= settings.maxBytes)) return false;
+    const startedAt = performance.now();
+    const sha = createHash('sha256');
+    req.on('data', (chunk: Buffer) => sha.update(chunk));
+    req.once('end', () => {
+      res.writeHead(200, headers);
+      res.end(sha.digest('hex'));
+      metrics.hashes.inc();
+      metrics.bytes.inc(size);
+      answered('POST', '/', 200, startedAt);
+    });
+    req.once('error', () => res.destroy());
+    return true;
+  };
+}
+
+export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { settings, limiter, metrics, hostname }) => {
   const { maxBytes: max } = settings;
-  liveGauge(app.registry, 'dockercoins_hasher_in_flight', 'Requests being hashed (delay included) right now', () => limiter.inFlight);
-  liveGauge(app.registry, 'dockercoins_hasher_queue_depth', 'Requests waiting for a slot (HASHER_CONCURRENCY > 0 only)', () => limiter.depth);
-  const hashes = new FastCounter('dockercoins_hasher_hashes_total', 'Hashes computed and answered', app.registry).bind();
-  const bytes = new FastCounter('dockercoins_hasher_bytes_total', 'Body bytes hashed', app.registry).bind();
+  const { hashes, bytes } = metrics;
 
   // Any content type (or none) is hashed as raw bytes, as they stream in: nothing is buffered, and a body
   // over the limit is refused as soon as it says so (Content-Length) or crosses it (chunked).
@@ -59,7 +93,7 @@ export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { set
 
   app.post<{ Body: Hashed | undefined }>('/', async (req, reply) => {
     const { hex, size } = req.body ?? EMPTY;
-    if (settings.concurrency === 0 && settings.delayMs === 0) {
+    if (immediate(settings)) {
       hashes.inc();
       bytes.inc(size);
       return reply.send(hex); // a string goes out as text/plain; charset=utf-8
@@ -81,8 +115,11 @@ export async function createHasher(base: Omit<ServiceBase, 'service'>, initial: 
   const limiter = new FifoLimiter(settings.concurrency);
   const describeError = (err: FastifyError) =>
     err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than HASHER_MAX_BYTES (${settings.maxBytes} bytes)` : undefined;
-  const service = await createHttpService({ ...base, service: 'hasher', bodyLimit: settings.maxBytes, describeError }, async (app) =>
-    app.register(hasherRoutes, { settings, limiter, hostname: base.server.hostname }),
+  const registry = createRegistry('hasher', base.replica);
+  const metrics = hasherMetrics(registry, limiter);
+  const fastLane = hasherFastLane(settings, metrics);
+  const service = await createHttpService({ ...base, service: 'hasher', bodyLimit: settings.maxBytes, describeError, registry, fastLane }, async (app) =>
+    app.register(hasherRoutes, { settings, limiter, metrics, hostname: base.server.hostname }),
   );
   return {
     ...service,

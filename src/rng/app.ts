@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RngSettings } from '../config.js';
-import { createHttpService, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
+import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
-import { Counter, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
+import { Counter, createRegistry, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
 
 const DIGITS = /^\d+$/;
 
@@ -35,18 +35,46 @@ export interface RngOptions {
   /** Read on every request: the lab may change delay and concurrency while rng runs. */
   settings: Readonly<RngSettings>;
   limiter: FifoLimiter;
+  metrics: RngMetrics;
   /** For the banner. */
   hostname: string;
 }
 
-export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, hostname }) => {
-  const metrics = rngMetrics(app.registry, limiter, settings);
+type RngMetrics = ReturnType<typeof rngMetrics>;
+const queued = (s: Readonly<RngSettings>) => s.concurrency > 0 || s.delayMs > 0;
+
+/** The byte count of `GET /<n>` when the path is exactly that, n ≤ max; else null (fastify then answers). */
+function byteCount(path: string | undefined, max: number): number | null {
+  if (!path || path.length < 2 || path.length > 16 || path.charCodeAt(0) !== 47) return null;
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  const n = Number(path.slice(1));
+  return n <= max ? n : null;
+}
+
+/** Turbo's GET /<n> straight on node:http: no queue, no delay, so nothing for fastify to do but route and reply. */
+function rngFastLane(settings: Readonly<RngSettings>, metrics: RngMetrics): FastLane {
+  return (req, res, answered) => {
+    if (req.method !== 'GET' || queued(settings)) return false;
+    const n = byteCount(req.url, settings.maxBytes);
+    if (n === null) return false;
+    const startedAt = performance.now();
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
+    res.end(randomBytes(n));
+    metrics.bytes.inc(n);
+    answered('GET', '/:n', 200, startedAt);
+    return true;
+  };
+}
+
+export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, metrics, hostname }) => {
   const { maxBytes } = settings;
-  const queued = () => settings.concurrency > 0 || settings.delayMs > 0;
 
   /** One unit of rng work through the queue; null when the client left first. */
   async function generate(n: number, reply?: FastifyReply): Promise<Buffer | null> {
-    if (!queued()) return randomBytes(n);
+    if (!queued(settings)) return randomBytes(n);
     const abandon = new AbortController();
     const onClose = () => {
       if (!reply?.raw.writableEnded) abandon.abort();
@@ -91,7 +119,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
         .type(TEXT)
         .send(`rng: ${raw.length > 20 ? `${raw.slice(0, 20)}…` : raw} bytes is more than RNG_MAX_BYTES (${maxBytes})\n`);
     }
-    if (queued()) reply.header('x-rng-queue-depth', String(limiter.depth));
+    if (queued(settings)) reply.header('x-rng-queue-depth', String(limiter.depth));
     let bytes: Buffer | null;
     try {
       bytes = await generate(n, reply);
@@ -109,8 +137,11 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
 export async function createRng(base: Omit<ServiceBase, 'service'>, initial: RngSettings): Promise<TunableService<RngSettings>> {
   const settings = { ...initial };
   const limiter = new FifoLimiter(settings.concurrency, settings.queueLimit);
-  const service = await createHttpService({ ...base, service: 'rng', bodyLimit: 1 }, async (app) =>
-    app.register(rngRoutes, { settings, limiter, hostname: base.server.hostname }),
+  const registry = createRegistry('rng', base.replica);
+  const metrics = rngMetrics(registry, limiter, settings);
+  const fastLane = rngFastLane(settings, metrics);
+  const service = await createHttpService({ ...base, service: 'rng', bodyLimit: 1, registry, fastLane }, async (app) =>
+    app.register(rngRoutes, { settings, limiter, metrics, hostname: base.server.hostname }),
   );
   return {
     ...service,

@@ -84,12 +84,13 @@ export class AllInOne implements LabControl {
     // The workers first, with no rng or hasher yet: their loops begin with their sleep while the instances start,
     // and their first calls wait for the rotation to name them (rotation.add publishes each instance).
     const workerConfig: Config = { ...config, worker: { ...config.worker, rngUrls: [], hasherUrls: [] } };
-    const replica = opts.scale.worker === 1 ? config.server.hostname : 'workers';
-    const spec = { kind: 'workers', name: 'workers', replica, count: opts.scale.worker } as const;
+    const spec = { kind: 'workers', name: 'workers', replica: config.server.hostname, count: opts.scale.worker } as const;
     if (opts.threads) {
       const parts = Math.min(WORKER_THREADS, Math.max(1, opts.scale.worker));
       const each = shares(opts.scale.worker, parts);
-      const groups = each.map((count, index) => this.inThread({ ...spec, name: `workers-${index + 1}`, count, part: { index, of: parts } }, workerConfig));
+      // One admin listener (METRICS_PORT) per process: the first thread's, for the loops it runs.
+      const inPart = (index: number): Config => (index === 0 ? workerConfig : { ...workerConfig, worker: { ...workerConfig.worker, metricsPort: 0 } });
+      const groups = each.map((count, index) => this.inThread({ ...spec, name: `workers-${index + 1}`, count, part: { index, of: parts } }, inPart(index)));
       this.workers = new SplitWorkers('workers', groups);
     } else {
       this.workers = workersComponent(spec, { ...this.ctx, config: workerConfig });

@@ -104,7 +104,10 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
       assert.ok(Number(size) < 250e6, `${svc} image is ${(Number(size) / 1e6).toFixed(0)} MB`);
       const app = (await sh('docker', ['run', '--rm', '--entrypoint', 'ls', `dockercoins/${svc}:latest`, '-A', '/app'])).trim();
       assert.equal(app, 'dist', `${svc}: the image holds the bundles only`);
-      if (svc === 'rng') console.log(`image size: ${(Number(size) / 1e6).toFixed(1)} MB, of which DockerCoins ${((Number(size) - base) / 1e6).toFixed(1)} MB over the base image`);
+      if (svc === 'rng')
+        console.log(
+          `image size: ${(Number(size) / 1e6).toFixed(1)} MB, of which DockerCoins ${((Number(size) - base) / 1e6).toFixed(1)} MB over the base image`,
+        );
     }
   });
 
