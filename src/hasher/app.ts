@@ -55,7 +55,7 @@ function hasherFastLane(settings: Readonly<HasherSettings>, metrics: HasherMetri
       res.end(sha.digest('hex'));
       metrics.hashes.inc();
       metrics.bytes.inc(size);
-      answered('POST', '/', 200, startedAt);
+      answered(req, '/', 200, startedAt);
     });
     req.once('error', () => res.destroy());
     return true;

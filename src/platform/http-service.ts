@@ -49,13 +49,13 @@ export interface ServiceBase {
 
 /**
  * A service's hottest route in its simplest state (turbo: no delay, no queue), answered straight on node:http. It
- * is tried only while no fault is injected, no access line is due and the service is not stopping; it answers and
- * counts through `answered` (the same series fastify's requests use), or returns false to let fastify handle it.
+ * is tried only while no fault is injected and the service is not stopping; it answers and records through
+ * `answered` (the same series and access line as fastify's requests), or returns false to let fastify handle it.
  */
 export type FastLane = (
   req: IncomingMessage,
   res: ServerResponse,
-  answered: (method: string, route: string, status: number, startedAt: number) => void,
+  answered: (req: IncomingMessage, route: string, status: number, startedAt: number) => void,
 ) => boolean;
 
 export interface HttpService {
@@ -77,9 +77,9 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   const stop = new AbortController();
   const registry = base.registry ?? createRegistry(base.service, base.replica);
   const faults = new Faults(base.server.faults);
-  const accounting = requestAccounting(registry);
+  const accounting = requestAccounting(registry, base);
   const lane = base.fastLane;
-  const laneOpen = () => !stop.signal.aborted && !faults.affectsRequests && !(base.server.accessLog && base.logger.isLevelEnabled('info'));
+  const laneOpen = () => !stop.signal.aborted && !faults.affectsRequests;
   const app = Fastify({
     // Identity headers set on the raw response before fastify sees it: cheaper than a hook per request.
     // The receive timeouts (slow clients) live here, checked every second so they bite on time. Node's 5 s
@@ -111,7 +111,7 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   app.decorate('stopping', stop.signal);
 
   const addMethodNotAllowed = methodNotAllowed(app, base.service);
-  registerAccounting(app, base, accounting);
+  registerAccounting(app, accounting);
   app.setNotFoundHandler((req, reply) => {
     void reply
       .code(404)
@@ -168,8 +168,11 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   };
 }
 
-/** The request metrics: series bound once per (method, route, status); unknown methods share one label. */
-function requestAccounting(registry: Registry) {
+/**
+ * What every answered request leaves behind: its count and latency in series bound once per (method, route, status)
+ * (unknown methods share one label), and one access line — probes and /metrics at debug only.
+ */
+function requestAccounting(registry: Registry, base: ServiceBase) {
   const metrics = httpMetrics(registry);
   const series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
   const seriesFor = (rawMethod: string, route: string, status: number) => {
@@ -183,38 +186,37 @@ function requestAccounting(registry: Registry) {
     }
     return s;
   };
+  const record = (method: string, route: string, url: string, status: number, elapsedMs: number) => {
+    const s = seriesFor(method, route, status);
+    s.count.inc();
+    s.time.observe(elapsedMs / 1000);
+    const operational = OPERATIONAL.has(route);
+    if ((operational || base.server.accessLog) && base.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
+      const path = truncate(url);
+      const ms = Math.round(elapsedMs * 10) / 10;
+      const line = { method, path, status, ms, replica: base.replica };
+      const msg = `${method} ${path} ${status} ${ms.toFixed(1)}ms`;
+      if (operational) base.logger.debug(line, msg);
+      else logAccess(base.logger, line, msg);
+    }
+  };
   return {
-    seriesFor,
-    /** What a fast lane answered, counted as fastify's hook would. */
-    answered: (method: string, route: string, status: number, startedAt: number) => {
-      const s = seriesFor(method, route, status);
-      s.count.inc();
-      s.time.observe((performance.now() - startedAt) / 1000);
-    },
+    record,
+    /** What a fast lane answered, recorded as fastify's hook records the rest. */
+    answered: (req: IncomingMessage, route: string, status: number, startedAt: number) =>
+      record(req.method ?? 'GET', route, req.url ?? '', status, performance.now() - startedAt),
   };
 }
 
-/** Fault injection before the handler; request metrics and one access line after it. */
-function registerAccounting(app: FastifyInstance, base: ServiceBase, accounting: ReturnType<typeof requestAccounting>): void {
+/** Fault injection before the handler; what was answered after it. */
+function registerAccounting(app: FastifyInstance, accounting: ReturnType<typeof requestAccounting>): void {
   app.addHook('onRequest', (req, reply, done) => {
     if (!app.faults.affectsRequests || OPERATIONAL.has(req.routeOptions.url ?? '')) return done();
     app.faults.apply(reply, app.stopping).then((go) => (go ? done() : undefined), done);
   });
 
   app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const s = accounting.seriesFor(req.method, route, reply.statusCode);
-    s.count.inc();
-    s.time.observe(reply.elapsedTime / 1000);
-    const operational = OPERATIONAL.has(route);
-    if ((operational || base.server.accessLog) && base.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
-      const path = truncate(req.url);
-      const ms = Math.round(reply.elapsedTime * 10) / 10;
-      const line = { method: req.method, path, status: reply.statusCode, ms, replica: base.replica };
-      const msg = `${req.method} ${path} ${reply.statusCode} ${ms.toFixed(1)}ms`;
-      if (operational) req.log.debug(line, msg);
-      else logAccess(base.logger, line, msg);
-    }
+    accounting.record(req.method, req.routeOptions.url ?? 'unmatched', req.url, reply.statusCode, reply.elapsedTime);
     done();
   });
 }

@@ -64,7 +64,7 @@ function rngFastLane(settings: Readonly<RngSettings>, metrics: RngMetrics): Fast
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
     res.end(randomBytes(n));
     metrics.bytes.inc(n);
-    answered('GET', '/:n', 200, startedAt);
+    answered(req, '/:n', 200, startedAt);
     return true;
   };
 }

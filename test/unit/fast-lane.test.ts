@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createHasher } from '../../src/hasher/app.js';
 import type { HttpService } from '../../src/platform/http-service.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { createRng } from '../../src/rng/app.js';
 import { metricOf } from '../helpers/inject.js';
 import { serviceBase, testConfig } from '../helpers/quiet.js';
@@ -54,7 +56,7 @@ const shape = (r: Awaited<ReturnType<typeof call>>) => ({
 describe('fast lanes', () => {
   it('rng: GET /<n> in turbo answers as the fastify route does, counted in the same series', async () => {
     const lane = await rng(TURBO);
-    const slow = await rng({ ...TURBO, ACCESS_LOG: 'on', LOG_LEVEL: 'info' }); // an access line is due: fastify answers
+    const slow = await rng({ ...TURBO, FAULT_LATENCY_MS: '1' }); // a fault is injected: fastify answers
     try {
       const [a, b] = [await call(lane.port, 'GET', '/32'), await call(slow.port, 'GET', '/32')];
       assert.deepEqual(shape(a), shape(b));
@@ -67,6 +69,34 @@ describe('fast lanes', () => {
       assert.equal(await metricOf(lane.svc.app, 'dockercoins_rng_bytes_total'), 64);
     } finally {
       await Promise.all([lane.svc.close(0, 300), slow.svc.close(0, 300)]);
+    }
+  });
+
+  it('writes the same access line as fastify does', async () => {
+    const lines: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const c = testConfig({ ...TURBO, ACCESS_LOG: 'on' });
+    const svc = await createRng({ replica: 'rng-log', server: c.server, logger: createLogger({ service: 'rng', level: 'info', format: 'json', hostname: 'h', out }) }, c.rng);
+    try {
+      const port = await svc.listen(0, '127.0.0.1');
+      await call(port, 'GET', '/16');
+      svc.faults.settings = { ...svc.faults.settings, latencyMs: 1 };
+      await call(port, 'GET', '/16');
+      const access = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.path === '/16');
+      assert.equal(access.length, 2, 'one line from the lane, one from fastify');
+      for (const o of access) {
+        assert.equal(o.method, 'GET');
+        assert.equal(o.status, 200);
+        assert.equal(o.replica, 'rng-log');
+        assert.match(String(o.msg), /^GET \/16 200 \d+\.\dms$/);
+      }
+    } finally {
+      await svc.close(0, 300);
     }
   });
 
