@@ -81,7 +81,10 @@ describe('fast lanes', () => {
       },
     });
     const c = testConfig({ ...TURBO, ACCESS_LOG: 'on' });
-    const svc = await createRng({ replica: 'rng-log', server: c.server, logger: createLogger({ service: 'rng', level: 'info', format: 'json', hostname: 'h', out }) }, c.rng);
+    const svc = await createRng(
+      { replica: 'rng-log', server: c.server, logger: createLogger({ service: 'rng', level: 'info', format: 'json', hostname: 'h', out }) },
+      c.rng,
+    );
     try {
       const port = await svc.listen(0, '127.0.0.1');
       await call(port, 'GET', '/16');
