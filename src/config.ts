@@ -109,6 +109,30 @@ const token: Parse<string> = (raw, name) => {
   return raw;
 };
 
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type Sampler = (typeof SAMPLERS)[number];
+
+const otlpUrl: Parse<string> = (raw, name) => oneUrl(['http:', 'https:'])(raw, name);
+
+/** `key=value,key2=value2`, values percent-decoded (the OpenTelemetry variables' list format). */
+const keyValues: Parse<Record<string, string>> = (raw, name) => {
+  const out: Record<string, string> = {};
+  for (const item of raw.split(',')) {
+    if (item.trim() === '') continue;
+    const eq = item.indexOf('=');
+    const key = item.slice(0, eq).trim();
+    if (eq <= 0 || key === '') throw new ConfigError(name, `expected key=value pairs separated by commas, got ${JSON.stringify(item.slice(0, 40))}`);
+    try {
+      out[key] = decodeURIComponent(item.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(name, `${key}: not a valid percent-encoded value`);
+    }
+  }
+  return out;
+};
+
 /** The original turned on debug logs with DEBUG=y (anything starting with y, 1, t or on); anything else is off. */
 const debugFlag: Parse<boolean> = (raw) => /^(y|1|t|on)/i.test(raw);
 
@@ -219,6 +243,53 @@ export const VARIABLES = {
     'package.json',
   ),
   HEALTHCHECK_PORT: v(0, integer(0, 65_535), "port the image's HEALTHCHECK probes (0 = `METRICS_PORT`, else `PORT`)", 'port', '`0`'),
+  // Tracing: the OpenTelemetry SDK's own variables, with the specification's meaning. Off unless an endpoint is set.
+  OTEL_SDK_DISABLED: v(false, bool, '`true` turns tracing off whatever else is set', 'perhaps', '`false`'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: v(
+    '',
+    otlpUrl,
+    'OTLP/HTTP collector base URL; traces go to `<it>/v1/traces` (tracing is off without an endpoint)',
+    'collector:4318',
+    'unset',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: v('', otlpUrl, 'the traces URL itself, used as given (wins over the base URL)', 'ftp://x', 'unset'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: v<OtlpProtocol>('http/protobuf', oneOf(OTLP_PROTOCOLS), '`http/protobuf` or `http/json` (gRPC is not offered)', 'grpc'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: v<OtlpProtocol | ''>('', oneOf(['', ...OTLP_PROTOCOLS]), 'the same, for traces only (wins)', 'thrift', 'unset'),
+  OTEL_EXPORTER_OTLP_HEADERS: v<Record<string, string>>(
+    {},
+    keyValues,
+    'headers for the collector: `key=value,key2=value2` (values percent-encoded)',
+    'novalue',
+    'none',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: v<Record<string, string>>({}, keyValues, 'the same, for traces only (added to them)', '=x', 'none'),
+  OTEL_EXPORTER_OTLP_TIMEOUT: v(10_000, integer(1, 600_000), 'ms an export may take', 'soon'),
+  OTEL_SERVICE_NAME: v(
+    '',
+    pattern(/^[\x21-\x7e][\x20-\x7e]{0,127}$/, 'a service name'),
+    "a standalone service's `service.name` (default: rng, hasher, worker or webui)",
+    'a\tb',
+    'the service',
+  ),
+  OTEL_RESOURCE_ATTRIBUTES: v<Record<string, string>>(
+    {},
+    keyValues,
+    'more resource attributes: `key=value,…` (e.g. `deployment.environment=workshop`)',
+    'k',
+    'none',
+  ),
+  OTEL_TRACES_SAMPLER: v<Sampler>('parentbased_always_on', oneOf(SAMPLERS), SAMPLERS.map((s) => `\`${s}\``).join(', '), 'sometimes'),
+  OTEL_TRACES_SAMPLER_ARG: v(1, fraction, 'the ratio of `traceidratio` samplers, 0 to 1', '2', '`1`'),
+  OTEL_BSP_SCHEDULE_DELAY: v(5000, integer(0, 600_000), 'ms between two exports of finished spans', 'later'),
+  OTEL_BSP_EXPORT_TIMEOUT: v(30_000, integer(1, 600_000), 'ms an export batch may take', '0'),
+  OTEL_BSP_MAX_QUEUE_SIZE: v(
+    2048,
+    integer(1, 1_000_000),
+    'spans waiting for export at most; more are dropped and counted (`dockercoins_tracing_spans_total{outcome="dropped"}`)',
+    '0',
+  ),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: v(512, integer(1, 1_000_000), 'spans per export at most', 'all'),
+  TRACING_UI_URL: v('', otlpUrl, 'a trace viewer (Jaeger: `http://localhost:16686`): the dashboard links to the slowest recent units there', 'jaeger', 'unset'),
 } as const satisfies Record<string, Variable<unknown>>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -253,6 +324,25 @@ export interface LogSettings {
   level: LogLevel;
   format: LogFormat;
   hostname: string;
+  /** Tracing is on: lines carry trace_id and span_id. */
+  traced: boolean;
+}
+
+/** Tracing (OpenTelemetry): `enabled` only with an endpoint and OTEL_SDK_DISABLED unset. */
+export interface TracingSettings {
+  enabled: boolean;
+  url: string;
+  protocol: OtlpProtocol;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** OTEL_SERVICE_NAME, '' when unset. */
+  serviceName: string;
+  resource: Record<string, string>;
+  sampler: Sampler;
+  ratio: number;
+  batch: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
+  /** A trace viewer the dashboard links to, '' when unset. */
+  uiUrl: string;
 }
 
 /** What every HTTP service shares: where it listens, how it stops, its admin routes. */
@@ -322,6 +412,7 @@ export interface Config {
   worker: WorkerSettings;
   ledger: LedgerSettings;
   up: UpSettings;
+  tracing: TracingSettings;
   healthcheckPort: number;
   /** A standalone webui serves /api/lab (read-only). */
   lab: boolean;
@@ -334,6 +425,25 @@ export function loadConfig(env: Env = process.env): Config {
   if (x.ADMIN_TOKEN && x.LAB_TOKEN && x.ADMIN_TOKEN !== x.LAB_TOKEN)
     throw new ConfigError('LAB_TOKEN', 'differs from ADMIN_TOKEN: set one of them (they name the same token)');
   if (x.RNG_BYTES > x.RNG_MAX_BYTES) throw new ConfigError('RNG_BYTES', `expected at most RNG_MAX_BYTES (${x.RNG_MAX_BYTES}), got ${x.RNG_BYTES}`);
+  const tracesUrl = x.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (x.OTEL_EXPORTER_OTLP_ENDPOINT ? `${x.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces` : '');
+  const tracing: TracingSettings = {
+    enabled: !x.OTEL_SDK_DISABLED && tracesUrl !== '',
+    url: tracesUrl,
+    protocol: x.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || x.OTEL_EXPORTER_OTLP_PROTOCOL,
+    headers: { ...x.OTEL_EXPORTER_OTLP_HEADERS, ...x.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    timeoutMs: x.OTEL_EXPORTER_OTLP_TIMEOUT,
+    serviceName: x.OTEL_SERVICE_NAME,
+    resource: { ...x.OTEL_RESOURCE_ATTRIBUTES },
+    sampler: x.OTEL_TRACES_SAMPLER,
+    ratio: x.OTEL_TRACES_SAMPLER_ARG,
+    batch: {
+      scheduledDelayMillis: x.OTEL_BSP_SCHEDULE_DELAY,
+      exportTimeoutMillis: x.OTEL_BSP_EXPORT_TIMEOUT,
+      maxQueueSize: x.OTEL_BSP_MAX_QUEUE_SIZE,
+      maxExportBatchSize: Math.min(x.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, x.OTEL_BSP_MAX_QUEUE_SIZE),
+    },
+    uiUrl: x.TRACING_UI_URL,
+  };
   const logLevel = x.DEBUG && !given.has('LOG_LEVEL') ? 'debug' : x.LOG_LEVEL;
   return {
     server: {
@@ -348,7 +458,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminToken: x.ADMIN_TOKEN || x.LAB_TOKEN,
       faults: { latencyMs: x.FAULT_LATENCY_MS, errorRate: x.FAULT_ERROR_RATE, hangRate: x.FAULT_HANG_RATE, unready: x.FAULT_UNREADY },
     },
-    log: { level: logLevel, format: x.LOG_FORMAT, hostname: x.HOSTNAME },
+    log: { level: logLevel, format: x.LOG_FORMAT, hostname: x.HOSTNAME, traced: tracing.enabled },
     rng: { delayMs: x.RNG_DELAY_MS, concurrency: x.RNG_CONCURRENCY, queueLimit: x.RNG_QUEUE_LIMIT, maxBytes: x.RNG_MAX_BYTES, liveness: x.LIVENESS_MODE },
     hasher: { delayMs: x.HASHER_DELAY_MS, concurrency: x.HASHER_CONCURRENCY, maxBytes: x.HASHER_MAX_BYTES },
     worker: {
@@ -366,6 +476,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ledger: { url: x.REDIS_URL, namespace: x.DOCKERCOINS_NAMESPACE, timeoutMs: x.REDIS_TIMEOUT_MS },
     up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT },
+    tracing,
     lab: x.LAB,
     healthcheckPort: x.HEALTHCHECK_PORT || x.METRICS_PORT || x.PORT,
     given,

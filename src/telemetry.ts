@@ -94,6 +94,8 @@ export interface WorkerView {
 export interface Snapshot {
   /** unix seconds, webui clock */
   now: number;
+  /** This webui serves the lab (GET /api/lab): the dashboard shows its panel only then. */
+  lab: boolean;
   ledger: { ok: boolean; where: string; error?: string };
   hashes: number;
   coins: number;
@@ -128,6 +130,7 @@ export function isSnapshot(x: unknown): x is Snapshot {
     isRecord(x) &&
     ['now', 'hashes', 'coins', 'windowSeconds'].every((k) => isNumber(x[k])) &&
     (x.speed === null || isNumber(x.speed)) &&
+    typeof x.lab === 'boolean' &&
     isRecord(x.ledger) &&
     isRecord(x.workers) &&
     isRecord(x.workers.phases) &&

@@ -159,7 +159,11 @@ function wire(): void {
   });
 }
 
+let started = false;
+
 export function startLab(): void {
+  if (started) return;
+  started = true;
   wire();
   void poll();
 }

@@ -146,7 +146,10 @@ function connect(): void {
   });
   es.addEventListener('snapshot', (e) => {
     const snapshot: unknown = JSON.parse(e.data);
-    if (isSnapshot(snapshot)) render(snapshot);
+    if (!isSnapshot(snapshot)) return;
+    render(snapshot);
+    // Only a webui that serves the lab gets its panel (a standalone one would answer 404 every second).
+    if (snapshot.lab) startLab();
   });
   es.onerror = () => {
     setStatus('down', 'webui unreachable', 'Cannot reach the webui — the dashboard will reconnect by itself.');
@@ -164,4 +167,3 @@ setInterval(() => {
 
 plot = chart();
 connect();
-startLab();

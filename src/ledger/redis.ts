@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { keyPrefix, type LedgerSettings } from '../config.js';
 import { type Logger, safeUrl } from '../platform/logger.js';
+import { redisSpan, type Tracer } from '../platform/tracing.js';
 import { isWorkerStats, type WorkerStats } from '../telemetry.js';
 import type { Accounting, Coin, FlushBatch, Ledger, StatsBoard, Totals } from './ledger.js';
 
@@ -33,19 +34,25 @@ type Client = Redis & {
   dcCoin(walletKey: string, recentKey: string, hex: string, bytes: Buffer, at: number): Promise<number>;
 };
 
+/** Tracing on: every command (or pipeline) is a client span, child of the unit, request or tick it serves. */
+type Traced = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+
 class RedisAccounting implements Accounting {
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    private readonly span: Traced,
+  ) {}
 
   async addHashes({ worker, seq, units }: FlushBatch): Promise<void> {
-    await this.client.dcFlush('hashes', `flushseq:${worker}`, units, seq, FLUSH_SEQ_TTL_S);
+    await this.span('EVALSHA flush', () => this.client.dcFlush('hashes', `flushseq:${worker}`, units, seq, FLUSH_SEQ_TTL_S));
   }
 
   async addCoin(hex: string, bytes: Buffer): Promise<boolean> {
-    return (await this.client.dcCoin('wallet', 'coins:recent', hex, bytes, Date.now())) === 1;
+    return (await this.span('EVALSHA coin', () => this.client.dcCoin('wallet', 'coins:recent', hex, bytes, Date.now()))) === 1;
   }
 
   async totals(): Promise<Totals> {
-    const results = await this.client.pipeline().get('hashes').hlen('wallet').exec();
+    const results = await this.span('GET HLEN', () => this.client.pipeline().get('hashes').hlen('wallet').exec());
     if (!results) throw new Error('Redis pipeline returned nothing');
     for (const [err] of results) if (err) throw err;
     const hashes = Number(results[0]?.[1] ?? 0);
@@ -53,7 +60,7 @@ class RedisAccounting implements Accounting {
   }
 
   async recentCoins(limit: number): Promise<Coin[]> {
-    const rows = await this.client.lrange('coins:recent', 0, limit - 1);
+    const rows = await this.span('LRANGE', () => this.client.lrange('coins:recent', 0, limit - 1));
     return rows.map((row) => {
       const [hex = '', at = '0'] = row.split(' ');
       return { hex, at: Number(at) || 0 };
@@ -62,22 +69,27 @@ class RedisAccounting implements Accounting {
 }
 
 class RedisStatsBoard implements StatsBoard {
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    private readonly span: Traced,
+  ) {}
 
   async publish(stats: WorkerStats, ttlMs: number): Promise<void> {
     const expires = Date.now() + ttlMs;
-    await this.client
-      .multi()
-      .set(`worker:${stats.worker}`, JSON.stringify(stats), 'PX', ttlMs)
-      .zadd('workers', expires, stats.worker)
-      .zremrangebyscore('workers', '-inf', Date.now())
-      .exec();
+    await this.span('MULTI SET ZADD', () =>
+      this.client
+        .multi()
+        .set(`worker:${stats.worker}`, JSON.stringify(stats), 'PX', ttlMs)
+        .zadd('workers', expires, stats.worker)
+        .zremrangebyscore('workers', '-inf', Date.now())
+        .exec(),
+    );
   }
 
   async read(): Promise<WorkerStats[]> {
-    const ids = await this.client.zrangebyscore('workers', Date.now(), '+inf');
+    const ids = await this.span('ZRANGEBYSCORE', () => this.client.zrangebyscore('workers', Date.now(), '+inf'));
     if (ids.length === 0) return [];
-    const rows = await this.client.mget(ids.map((id) => `worker:${id}`));
+    const rows = await this.span('MGET', () => this.client.mget(ids.map((id) => `worker:${id}`)));
     return rows.flatMap((row) => {
       if (!row) return [];
       try {
@@ -90,7 +102,7 @@ class RedisStatsBoard implements StatsBoard {
   }
 }
 
-export function redisLedger(settings: LedgerSettings, logger: Logger): Ledger {
+export function redisLedger(settings: LedgerSettings, logger: Logger, tracer?: Tracer): Ledger {
   const where = safeUrl(settings.url) + (settings.namespace ? ` (namespace ${settings.namespace})` : '');
   const redis = new Redis(settings.url, {
     keyPrefix: keyPrefix(settings.namespace),
@@ -103,6 +115,8 @@ export function redisLedger(settings: LedgerSettings, logger: Logger): Ledger {
   redis.defineCommand('dcFlush', { numberOfKeys: 2, lua: FLUSH_LUA });
   redis.defineCommand('dcCoin', { numberOfKeys: 2, lua: COIN_LUA });
   const client = redis as Client;
+  const server = { host: client.options.host ?? 'redis', port: client.options.port ?? 6379 };
+  const span: Traced = (operation, fn) => redisSpan(tracer, operation, server, fn);
   let lastProblem = '';
   client.on('ready', () => {
     logger.info(`ledger: connected to Redis at ${where}`);
@@ -116,8 +130,8 @@ export function redisLedger(settings: LedgerSettings, logger: Logger): Ledger {
   return {
     kind: 'redis',
     where,
-    accounts: new RedisAccounting(client),
-    board: new RedisStatsBoard(client),
+    accounts: new RedisAccounting(client, span),
+    board: new RedisStatsBoard(client, span),
     ping: async () => void (await client.ping()),
     async close() {
       try {

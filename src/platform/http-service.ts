@@ -13,8 +13,13 @@ import { Faults, registerFaultAdmin } from './faults.js';
 import { type Check, registerHealth } from './health.js';
 import { type Logger, logAccess } from './logger.js';
 import { createRegistry, httpMetrics, METRICS_CONTENT_TYPE, type Registry, renderMetrics } from './metrics.js';
+import { type Span, SpanKind, SpanStatusCode, type TracerKit, within } from './tracing.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's server span, with tracing on. */
+    span: Span | null;
+  }
   interface FastifyInstance {
     /** This service's Prometheus registry. */
     registry: Registry;
@@ -45,6 +50,8 @@ export interface ServiceBase {
   describeError?: (err: FastifyError) => string | undefined;
   /** A shortcut for the service's hottest route (see FastLane). */
   fastLane?: FastLane;
+  /** Tracing on: a server span per request (probes and /metrics aside), continuing the caller's `traceparent`. */
+  tracing?: TracerKit;
 }
 
 /**
@@ -79,7 +86,8 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   const faults = new Faults(base.server.faults);
   const accounting = requestAccounting(registry, base);
   const lane = base.fastLane;
-  const laneOpen = () => !stop.signal.aborted && !faults.affectsRequests;
+  // With tracing on every request goes through fastify's hooks, where its server span is made.
+  const laneOpen = () => !stop.signal.aborted && !faults.affectsRequests && !base.tracing;
   const app = Fastify({
     // Identity headers set on the raw response before fastify sees it: cheaper than a hook per request.
     // The receive timeouts (slow clients) live here, checked every second so they bite on time. Node's 5 s
@@ -111,6 +119,8 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   app.decorate('stopping', stop.signal);
 
   const addMethodNotAllowed = methodNotAllowed(app, base.service);
+  app.decorateRequest('span', null);
+  if (base.tracing) registerTracing(app, base.tracing);
   registerAccounting(app, accounting);
   app.setNotFoundHandler((req, reply) => {
     void reply
@@ -186,7 +196,7 @@ function requestAccounting(registry: Registry, base: ServiceBase) {
     }
     return s;
   };
-  const record = (method: string, route: string, url: string, status: number, elapsedMs: number) => {
+  const record = (method: string, route: string, url: string, status: number, elapsedMs: number, span?: Span | null) => {
     const s = seriesFor(method, route, status);
     s.count.inc();
     s.time.observe(elapsedMs / 1000);
@@ -194,7 +204,8 @@ function requestAccounting(registry: Registry, base: ServiceBase) {
     if ((operational || base.server.accessLog) && base.logger.isLevelEnabled(operational ? 'debug' : 'info')) {
       const path = truncate(url);
       const ms = Math.round(elapsedMs * 10) / 10;
-      const line = { method, path, status, ms, replica: base.replica };
+      const ids = span?.spanContext();
+      const line = { method, path, status, ms, replica: base.replica, ...(ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {}) };
       const msg = `${method} ${path} ${status} ${ms.toFixed(1)}ms`;
       if (operational) base.logger.debug(line, msg);
       else logAccess(base.logger, line, msg);
@@ -216,7 +227,35 @@ function registerAccounting(app: FastifyInstance, accounting: ReturnType<typeof 
   });
 
   app.addHook('onResponse', (req, reply, done) => {
-    accounting.record(req.method, req.routeOptions.url ?? 'unmatched', req.url, reply.statusCode, reply.elapsedTime);
+    accounting.record(req.method, req.routeOptions.url ?? 'unmatched', req.url, reply.statusCode, reply.elapsedTime, req.span);
+    done();
+  });
+}
+
+/** A server span per request, child of the `traceparent` it came with; active for the hooks and handler after it. */
+function registerTracing(app: FastifyInstance, kit: TracerKit): void {
+  app.addHook('onRequest', (req, _reply, done) => {
+    const route = req.routeOptions.url;
+    if (OPERATIONAL.has(route ?? '')) return done();
+    const parent = kit.extract(req.headers);
+    const span = kit.tracer.startSpan(
+      `${req.method} ${route ?? 'unmatched'}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'url.path': req.url, 'http.route': route ?? '', 'url.scheme': 'http', 'client.address': req.ip },
+      },
+      parent,
+    );
+    req.span = span;
+    within(span, done, parent);
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    const span = req.span;
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
     done();
   });
 }

@@ -11,8 +11,8 @@ export interface Component {
   stop(deadlineMs: number): Promise<void>;
 }
 
-/** Start order, stop order reversed: the ledger first and last, workers last and first. */
-export const STAGES = ['ledger', 'rng', 'hasher', 'webui', 'workers'] as const;
+/** Start order, stop order reversed: the ledger first and last, workers last and first; tracing flushes after all. */
+export const STAGES = ['tracing', 'ledger', 'rng', 'hasher', 'webui', 'workers'] as const;
 export type Stage = (typeof STAGES)[number];
 
 interface Entry {

@@ -2,6 +2,7 @@
 // human line per event, prefixed with the service name, like `docker-compose logs` shows the original.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogFormat, LogLevel, LogSettings } from '../config.js';
+import { traceFields } from './tracing.js';
 
 export type { Logger };
 
@@ -23,6 +24,7 @@ interface LogLine {
   svc?: string;
   msg?: string;
   err?: { message?: string };
+  trace_id?: string;
 }
 
 export function formatPretty(line: string): string {
@@ -33,7 +35,8 @@ export function formatPretty(line: string): string {
     return line.endsWith('\n') ? line : `${line}\n`;
   }
   const err = o.err?.message && !o.msg?.includes(o.err.message) ? `: ${o.err.message}` : '';
-  return prettyLine(o.svc ?? '', o.time, o.level, `${o.msg ?? ''}${err}`);
+  const trace = o.trace_id ? ` trace=${o.trace_id}` : '';
+  return prettyLine(o.svc ?? '', o.time, o.level, `${o.msg ?? ''}${err}${trace}`);
 }
 
 function prettyLine(svc: string, time: number, level: number, msg: string): string {
@@ -47,9 +50,9 @@ const pretty = new WeakMap<Logger, { svc: string; out: { write(s: string): unkno
  * One access line at info. A pretty logger writes it straight to its output, formatted as formatPretty would: no
  * JSON written by pino and read back for one line per request (rng with its access log on goes 20 % faster).
  */
-export function logAccess(logger: Logger, line: Record<string, unknown>, msg: string): void {
+export function logAccess(logger: Logger, line: Record<string, unknown> & { trace_id?: string }, msg: string): void {
   const p = pretty.get(logger);
-  if (p) p.out.write(prettyLine(p.svc, Date.now(), 30, msg));
+  if (p) p.out.write(prettyLine(p.svc, Date.now(), 30, line.trace_id ? `${msg} trace=${line.trace_id}` : msg));
   else logger.info(line, msg);
 }
 
@@ -78,7 +81,14 @@ export function flushLogs(): void {
   stdout?.flushSync();
 }
 
-export function createLogger(opts: { service: string; level: LogLevel; format: LogFormat; hostname: string; out?: NodeJS.WritableStream }): Logger {
+export function createLogger(opts: {
+  service: string;
+  level: LogLevel;
+  format: LogFormat;
+  hostname: string;
+  traced?: boolean;
+  out?: NodeJS.WritableStream;
+}): Logger {
   const out = opts.out ?? stdoutDestination();
   const stream = opts.format === 'pretty' ? prettyStream(out) : (out as DestinationStream);
   const logger = pino(
@@ -88,6 +98,8 @@ export function createLogger(opts: { service: string; level: LogLevel; format: L
       // Secrets never reach a log line, whatever a caller passes.
       redact: { paths: ['password', '*.password', 'redisUrl', '*.redisUrl', 'headers.authorization'], censor: '[redacted]' },
       ...(opts.format === 'json' ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
+      // With tracing on, a line written inside a unit of work, a request or a tick says which trace it belongs to.
+      ...(opts.traced ? { mixin: traceFields } : {}),
     },
     stream,
   );
@@ -97,7 +109,7 @@ export function createLogger(opts: { service: string; level: LogLevel; format: L
 
 /** A service's logger as the environment configures it. */
 export function serviceLogger(log: LogSettings, service: string): Logger {
-  return createLogger({ service, level: log.level, format: log.format, hostname: log.hostname });
+  return createLogger({ service, level: log.level, format: log.format, hostname: log.hostname, traced: log.traced });
 }
 
 /** Replica names as they are logged: `rng` alone, or `rng.1` … `rng.N` when scaled. */

@@ -156,3 +156,22 @@ export function httpMetrics(registry: Registry) {
     duration: new FastHistogram('dockercoins_http_request_duration_seconds', 'Time from request received to response sent, queue wait included', registry),
   };
 }
+
+/** Spans by outcome, for the process (every traced service in it). */
+export const tracingCounts = { exported: 0, failed: 0, dropped: 0 };
+let tracingExposed = false;
+
+/** Shows tracingCounts on every /metrics of this process; called once tracing is on (never without it). */
+export function exposeTracingCounts(): void {
+  if (tracingExposed) return;
+  tracingExposed = true;
+  new CollectedMetric(
+    'dockercoins_tracing_spans_total',
+    'Spans ended, by outcome: exported; failed (the collector did not take them); dropped (OTEL_BSP_MAX_QUEUE_SIZE spans were waiting)',
+    'counter',
+    processMetrics(),
+    function* () {
+      for (const [outcome, value] of Object.entries(tracingCounts)) yield { labels: { outcome }, value };
+    },
+  );
+}

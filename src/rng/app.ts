@@ -7,6 +7,7 @@ import type { RngSettings } from '../config.js';
 import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import { Counter, createRegistry, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
+import { activeSpan, type Tracer } from '../platform/tracing.js';
 
 const DIGITS = /^\d+$/;
 
@@ -38,6 +39,8 @@ export interface RngOptions {
   metrics: RngMetrics;
   /** For the banner. */
   hostname: string;
+  /** Tracing on: the wait in the queue is a span of its own under the request's. */
+  tracer?: Tracer;
 }
 
 type RngMetrics = ReturnType<typeof rngMetrics>;
@@ -69,7 +72,7 @@ function rngFastLane(settings: Readonly<RngSettings>, metrics: RngMetrics): Fast
   };
 }
 
-export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, metrics, hostname }) => {
+export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, metrics, hostname, tracer }) => {
   const { maxBytes } = settings;
 
   /** One unit of rng work through the queue; null when the client left first. */
@@ -81,13 +84,18 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     };
     reply?.raw.once('close', onClose);
     const queuedAt = performance.now();
+    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } });
     let release: (() => void) | undefined;
     try {
       release = await limiter.acquire(abandon.signal);
-      metrics.wait.observe((performance.now() - queuedAt) / 1000);
+      const waited = performance.now() - queuedAt;
+      metrics.wait.observe(waited / 1000);
+      queue?.end();
+      activeSpan()?.setAttribute('dockercoins.rng.queue_wait_ms', Math.round(waited * 10) / 10);
       if (settings.delayMs > 0) await sleep(settings.delayMs, undefined, { signal: abandon.signal });
       return randomBytes(n);
     } catch (err) {
+      queue?.end();
       if (err instanceof AbortedError || abandon.signal.aborted) {
         metrics.abandoned.inc();
         return null;
@@ -130,6 +138,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     }
     if (!bytes) return reply.code(499).send();
     metrics.bytes.inc(n);
+    activeSpan()?.setAttribute('dockercoins.rng.bytes', n);
     return reply.send(bytes); // a Buffer goes out as application/octet-stream
   });
 };
@@ -141,7 +150,7 @@ export async function createRng(base: Omit<ServiceBase, 'service'>, initial: Rng
   const metrics = rngMetrics(registry, limiter, settings);
   const fastLane = rngFastLane(settings, metrics);
   const service = await createHttpService({ ...base, service: 'rng', bodyLimit: 1, registry, fastLane }, async (app) =>
-    app.register(rngRoutes, { settings, limiter, metrics, hostname: base.server.hostname }),
+    app.register(rngRoutes, { settings, limiter, metrics, hostname: base.server.hostname, tracer: base.tracing?.tracer }),
   );
   return {
     ...service,

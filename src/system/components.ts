@@ -8,6 +8,7 @@ import type { Ledger, Totals } from '../ledger/ledger.js';
 import type { HttpService, TunableService } from '../platform/http-service.js';
 import type { Component } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
+import { startTracing, type Tracer, type TracerKit } from '../platform/tracing.js';
 import type { LabControl } from '../webui/lab.js';
 import type { WorkerGroup } from '../worker/group.js';
 
@@ -26,17 +27,39 @@ export interface Context {
   ledger?: Ledger;
   /** A logger per name: `rng.2`, `worker.7`. */
   log: (name: string) => Logger;
+  /** The process's tracing when it runs one service (serve.ts shares it with the ledger); otherwise each component
+   *  starts its own (`service.name` and `service.instance.id` its own) and flushes it when it stops. */
+  kit?: TracerKit;
+}
+
+/** The tracing a component uses: the context's, or one of its own (undefined when tracing is off). */
+class TracingOf {
+  kit?: TracerKit;
+  private own = false;
+  async start(ctx: Context, service: string, replica: string): Promise<TracerKit | undefined> {
+    if (ctx.kit) {
+      this.kit = ctx.kit;
+      return this.kit;
+    }
+    this.kit = await startTracing(ctx.config.tracing, service, replica, ctx.config.server.version);
+    this.own = this.kit !== undefined;
+    return this.kit;
+  }
+  async stop(deadlineMs: number): Promise<void> {
+    if (this.own) await this.kit?.shutdown(deadlineMs);
+  }
 }
 
 /** An HTTP service listening on a port. `url` is known once started (port 0 = any free port). */
 export class ServiceComponent<S extends HttpService = HttpService> implements Component {
   service?: S;
   port = 0;
+  private readonly tracing = new TracingOf();
 
   constructor(
     readonly name: string,
-    private readonly build: () => Promise<S>,
-    private readonly listenPort: number,
+    private readonly spec: ServiceSpec,
+    private readonly build: (tracing: TracerKit | undefined) => Promise<S>,
     private readonly ctx: Context,
   ) {}
 
@@ -46,13 +69,15 @@ export class ServiceComponent<S extends HttpService = HttpService> implements Co
   }
 
   async start(): Promise<void> {
-    this.service = await this.build();
-    this.port = await this.service.listen(this.listenPort, this.ctx.config.server.host);
+    this.service = await this.build(await this.tracing.start(this.ctx, this.spec.kind, this.spec.replica));
+    this.port = await this.service.listen(this.spec.port, this.ctx.config.server.host);
   }
 
   async stop(deadlineMs: number): Promise<void> {
+    const end = Date.now() + deadlineMs;
     const drain = Math.min(this.ctx.config.server.drainMs, Math.max(0, deadlineMs - 500));
     await this.service?.close(drain, Math.max(100, deadlineMs - drain - 100));
+    await this.tracing.stop(end - Date.now());
   }
 }
 
@@ -91,24 +116,32 @@ export class InstanceComponent extends ServiceComponent<TunableService<object>> 
 
 export class WorkersComponent implements WorkersHandle {
   group?: WorkerGroup;
+  private readonly tracing = new TracingOf();
 
   constructor(
     readonly name: string,
-    private readonly build: () => Promise<WorkerGroup>,
-    private readonly count: number,
+    private readonly spec: WorkersSpec,
+    private readonly build: (tracing: TracerKit | undefined) => Promise<WorkerGroup>,
+    private readonly ctx: Context,
   ) {}
+
+  private get count(): number {
+    return this.spec.count;
+  }
 
   get size(): number {
     return this.group?.size ?? this.count;
   }
 
   async start(): Promise<void> {
-    this.group = await this.build();
+    this.group = await this.build(await this.tracing.start(this.ctx, 'worker', this.spec.replica));
     await this.group.start(this.count);
   }
 
-  async stop(): Promise<void> {
+  async stop(deadlineMs: number): Promise<void> {
+    const end = Date.now() + deadlineMs;
     await this.group?.stop();
+    await this.tracing.stop(end - Date.now());
   }
 
   async resize(count: number): Promise<void> {
@@ -146,38 +179,35 @@ type ServiceSpec = Extract<ComponentSpec, { kind: ServiceKind }>;
 type WorkersSpec = Extract<ComponentSpec, { kind: 'workers' }>;
 
 export function rngComponent(spec: ServiceSpec, ctx: Context): InstanceComponent {
-  const build = async () => (await import('../rng/app.js')).createRng(serviceBase(spec, ctx), ctx.config.rng);
-  return new InstanceComponent(spec.name, build, spec.port, ctx);
+  const build = async (tracing?: TracerKit) => (await import('../rng/app.js')).createRng(serviceBase(spec, ctx, tracing), ctx.config.rng);
+  return new InstanceComponent(spec.name, spec, build, ctx);
 }
 
 export function hasherComponent(spec: ServiceSpec, ctx: Context): InstanceComponent {
-  const build = async () => (await import('../hasher/app.js')).createHasher(serviceBase(spec, ctx), ctx.config.hasher);
-  return new InstanceComponent(spec.name, build, spec.port, ctx);
+  const build = async (tracing?: TracerKit) => (await import('../hasher/app.js')).createHasher(serviceBase(spec, ctx, tracing), ctx.config.hasher);
+  return new InstanceComponent(spec.name, spec, build, ctx);
 }
 
 export function webuiComponent(spec: ServiceSpec, ctx: Context, lab?: LabControl): ServiceComponent {
-  const build = async () => {
+  const build = async (tracing?: TracerKit) => {
     const { createWebui, watchOnly } = await import('../webui/app.js');
-    return createWebui(serviceBase(spec, ctx), {
-      ledger: needLedger(spec, ctx),
-      lab: lab ?? (ctx.config.lab ? watchOnly : undefined),
-      adminToken: ctx.config.server.adminToken,
-    });
+    const options = { ledger: needLedger(spec, ctx), lab: lab ?? (ctx.config.lab ? watchOnly : undefined), adminToken: ctx.config.server.adminToken };
+    return createWebui(serviceBase(spec, ctx, tracing), options);
   };
-  return new ServiceComponent(spec.name, build, spec.port, ctx);
+  return new ServiceComponent(spec.name, spec, build, ctx);
 }
 
 export function serviceComponent(spec: ServiceSpec, ctx: Context): ServiceComponent {
   return spec.kind === 'rng' ? rngComponent(spec, ctx) : spec.kind === 'hasher' ? hasherComponent(spec, ctx) : webuiComponent(spec, ctx);
 }
 
-function serviceBase(spec: ServiceSpec, ctx: Context) {
-  return { replica: spec.replica, server: ctx.config.server, logger: ctx.log(spec.name) };
+function serviceBase(spec: ServiceSpec, ctx: Context, tracing: TracerKit | undefined) {
+  return { replica: spec.replica, server: ctx.config.server, logger: ctx.log(spec.name), tracing };
 }
 
 export function workersComponent(spec: WorkersSpec, ctx: Context): WorkersComponent {
   const { config } = ctx;
-  const build = async () => {
+  const build = async (tracing?: TracerKit) => {
     const { WorkerGroup } = await import('../worker/group.js');
     return new WorkerGroup({
       settings: config.worker,
@@ -187,9 +217,10 @@ export function workersComponent(spec: WorkersSpec, ctx: Context): WorkersCompon
       logger: ctx.log,
       adminLogger: ctx.log('worker'),
       part: spec.part,
+      tracing,
     });
   };
-  return new WorkersComponent(spec.name, build, spec.count);
+  return new WorkersComponent(spec.name, spec, build, ctx);
 }
 
 export function createComponent(spec: ComponentSpec, ctx: Context): Component {
@@ -201,10 +232,20 @@ function needLedger(spec: ComponentSpec, ctx: Context): Ledger {
   return ctx.ledger;
 }
 
-/** The ledger a config asks for: Redis at REDIS_URL, or in-memory. */
-export async function openLedger(config: Config, useRedis: boolean, logger: Logger): Promise<Ledger> {
+/** The ledger a config asks for: Redis at REDIS_URL (its commands traced when a tracer is given), or in-memory. */
+export async function openLedger(config: Config, useRedis: boolean, logger: Logger, tracer?: Tracer): Promise<Ledger> {
   if (!useRedis) return (await import('../ledger/memory.js')).memoryLedger();
-  return (await import('../ledger/redis.js')).redisLedger(config.ledger, logger);
+  return (await import('../ledger/redis.js')).redisLedger(config.ledger, logger, tracer);
+}
+
+/** Stopped after everything else: the spans of the last flush and the last requests go out before the process ends. */
+export class TracingComponent implements Component {
+  readonly name = 'tracing';
+  constructor(readonly kit: TracerKit) {}
+  async start(): Promise<void> {}
+  async stop(deadlineMs: number): Promise<void> {
+    await this.kit.shutdown(deadlineMs);
+  }
 }
 
 /** Where a service listening on `host` is reached from this machine. */

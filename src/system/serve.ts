@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import { Supervisor } from '../platform/lifecycle.js';
 import { serviceLogger } from '../platform/logger.js';
 import { exitOnSignals } from '../platform/shutdown.js';
-import { LedgerComponent, openLedger, serviceComponent, workersComponent } from './components.js';
+import { startTracing } from '../platform/tracing.js';
+import { LedgerComponent, openLedger, serviceComponent, TracingComponent, workersComponent } from './components.js';
 
 /** Leaves the process time to exit after the components stopped, within SHUTDOWN_TIMEOUT_MS. */
 const EXIT_MARGIN_MS = 500;
@@ -15,16 +16,18 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
   const supervisor = new Supervisor(logger);
   const replica = config.server.hostname;
   const stopBudget = Math.max(100, config.server.shutdownTimeoutMs - EXIT_MARGIN_MS);
+  const kit = await startTracing(config.tracing, kind, replica, config.server.version);
+  if (kit) await supervisor.add('tracing', new TracingComponent(kit));
 
   if (kind === 'rng' || kind === 'hasher') {
-    await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, { config, log }));
+    await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, { config, log, kit }));
     exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget));
     return;
   }
 
-  const ledger = new LedgerComponent(await openLedger(config, true, logger));
+  const ledger = new LedgerComponent(await openLedger(config, true, logger, kit?.tracer));
   await supervisor.add('ledger', ledger);
-  const ctx = { config, log, ledger: ledger.ledger };
+  const ctx = { config, log, ledger: ledger.ledger, kit };
   if (kind === 'webui') {
     await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, ctx));
     exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget));

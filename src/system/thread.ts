@@ -40,8 +40,8 @@ if (spec.kind === 'workers') {
     setTargets: (t: { rng?: string[]; hasher?: string[] }) => c.setTargets(t),
     tune: (next: { delayMs: number }) => c.tune(next),
     totals: () => c.totals(),
-    stop: async () => {
-      await c.stop();
+    stop: async (deadlineMs: number) => {
+      await c.stop(deadlineMs);
       flushLogs();
       return c.totals();
     },

@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { createHttpService, type HttpService, type ServiceBase, TEXT } from '../platform/http-service.js';
+import type { Tracer } from '../platform/tracing.js';
 import { registerFeed } from './feed.js';
 import { type LabControl, registerLab } from './lab.js';
 
@@ -26,9 +27,10 @@ export interface WebuiOptions {
   /** ADMIN_TOKEN, for the lab's POST. */
   adminToken?: string;
   staticDir?: string;
+  tracer?: Tracer;
 }
 
-export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, lab, adminToken = '', staticDir }) => {
+export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, lab, adminToken = '', staticDir, tracer }) => {
   app.health.ready = async () => {
     await ledger.ping();
     return null;
@@ -48,7 +50,7 @@ export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledge
     }
   });
 
-  const feed = registerFeed(app, ledger);
+  const feed = registerFeed(app, ledger, tracer, lab !== undefined);
   if (lab) registerLab(app, { control: lab, feed, token: adminToken });
 
   await app.register(fastifyStatic, {
@@ -63,5 +65,7 @@ export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledge
 };
 
 export function createWebui(base: Omit<ServiceBase, 'service'>, options: WebuiOptions): Promise<HttpService> {
-  return createHttpService({ ...base, service: 'webui', bodyLimit: 1024 }, async (app) => app.register(webuiRoutes, options));
+  return createHttpService({ ...base, service: 'webui', bodyLimit: 1024 }, async (app) =>
+    app.register(webuiRoutes, { tracer: base.tracing?.tracer, ...options }),
+  );
 }

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { TEXT } from '../platform/http-service.js';
+import { type Tracer, traced } from '../platform/tracing.js';
 import { PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
 import { slope } from './speed.js';
 import { windowSpeed } from './window.js';
@@ -33,8 +34,13 @@ export class Feed {
   private ticking = false;
   private readonly listeners = new Set<(s: Snapshot) => void>();
 
-  constructor(private readonly ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>) {
-    this.latest = emptySnapshot(ledger.where);
+  constructor(
+    private readonly ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>,
+    /** Tracing on: each tick is a trace of its Redis reads. */
+    private readonly tracer?: Tracer,
+    private readonly lab = false,
+  ) {
+    this.latest = emptySnapshot(ledger.where, lab);
   }
 
   start(): void {
@@ -56,7 +62,7 @@ export class Feed {
     if (this.ticking) return this.latest;
     this.ticking = true;
     try {
-      this.latest = await this.compute(Date.now() / 1000);
+      this.latest = await traced(this.tracer, 'webui tick', () => this.compute(Date.now() / 1000));
       this.history.push([this.latest.now, this.latest.speed, this.latest.hashes]);
       while (this.history.length > 0 && this.history[0]![0] < this.latest.now - HISTORY_S) this.history.shift();
       for (const fn of this.listeners) fn(this.latest);
@@ -90,6 +96,7 @@ export class Feed {
     const speed = views.workers.measured ? views.workers.speed : fitted === null ? null : Math.max(0, fitted);
     return {
       now,
+      lab: this.lab,
       ledger: { ok: true, where: this.ledger.where },
       hashes: totals.hashes,
       coins: totals.coins,
@@ -164,10 +171,11 @@ function upstreamView(replicas: Map<string, ReplicaTotals>): UpstreamView {
   return { replicas: active, latencyMs: calls > 0 ? ms / calls : null, queue, callsPerSecond: calls / WINDOW_S };
 }
 
-function emptySnapshot(where: string): Snapshot {
+function emptySnapshot(where: string, lab: boolean): Snapshot {
   const none: UpstreamView = { replicas: 0, latencyMs: null, queue: null, callsPerSecond: 0 };
   return {
     now: Date.now() / 1000,
+    lab,
     ledger: { ok: true, where },
     hashes: 0,
     coins: 0,
@@ -181,8 +189,8 @@ function emptySnapshot(where: string): Snapshot {
   };
 }
 
-export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>): Feed {
-  const feed = new Feed(ledger);
+export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>, tracer?: Tracer, lab = false): Feed {
+  const feed = new Feed(ledger, tracer, lab);
   const clients = new Set<ServerResponse>();
   app.addHook('onListen', async () => feed.start());
   app.addHook('onClose', async () => feed.stop());

@@ -6,6 +6,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { HttpService } from '../platform/http-service.js';
 import type { Logger } from '../platform/logger.js';
 import { createRegistry, type Registry } from '../platform/metrics.js';
+import type { TracerKit } from '../platform/tracing.js';
 import { type WorkerMetrics, workerMetrics } from './metrics.js';
 import { type Transport, Upstream } from './upstream.js';
 import { Worker } from './worker.js';
@@ -24,6 +25,8 @@ export interface WorkerGroupOptions {
   /** This group's share of loop numbers when several groups (threads) make one worker service: the k-th loop of
    *  group `part` of `parts` is worker.(k × parts + part + 1). */
   part?: { index: number; of: number };
+  /** Tracing on: a trace per unit and per flush. */
+  tracing?: TracerKit;
 }
 
 export class WorkerGroup {
@@ -44,8 +47,8 @@ export class WorkerGroup {
     this.settings = settings;
     this.registry = createRegistry('worker', opts.replica);
     this.metrics = workerMetrics(this.registry, () => this.loops);
-    this.rng = new Upstream('rng', settings.rngUrls, settings.httpTimeoutMs, opts.transport?.());
-    this.hasher = new Upstream('hasher', settings.hasherUrls, settings.httpTimeoutMs, opts.transport?.());
+    this.rng = new Upstream('rng', settings.rngUrls, settings.httpTimeoutMs, opts.transport?.(), opts.tracing);
+    this.hasher = new Upstream('hasher', settings.hasherUrls, settings.httpTimeoutMs, opts.transport?.(), opts.tracing);
   }
 
   get workers(): readonly Worker[] {
@@ -101,6 +104,7 @@ export class WorkerGroup {
         hasher: this.hasher,
         metrics: this.metrics,
         logger: this.opts.logger(name),
+        tracer: this.opts.tracing?.tracer,
       });
       this.loops.push(w);
       w.start();

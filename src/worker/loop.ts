@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkerSettings } from '../config.js';
 import type { Logger } from '../platform/logger.js';
+import { type Tracer, traced } from '../platform/tracing.js';
 import type { Phase } from '../telemetry.js';
 import type { LoopObserver } from './observer.js';
 import type { Tally } from './tally.js';
@@ -18,6 +19,7 @@ export interface LoopParts {
   tally: Tally;
   observer: LoopObserver;
   logger: Logger;
+  tracer?: Tracer;
 }
 
 /**
@@ -25,13 +27,13 @@ export interface LoopParts {
  * also closes the upstreams, which ends the calls in flight). Only a unit whose hash came back is counted.
  */
 export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSignal): Promise<void> {
-  const { settings, rng, hasher, tally, observer, logger } = p;
+  const { settings, rng, hasher, tally, observer, logger, tracer } = p;
   let failures = 0;
   while (!finish.aborted && !abort.aborted) {
     // The observer times each phase from `t` (no wrapper per call: at 10k units/s every promise counts).
     let cause: Phase = 'sleep';
     let t = performance.now();
-    try {
+    const unit = async () => {
       const { delayMs, rngBytes } = settings;
       if (delayMs > 0) await sleep(delayMs, undefined, { signal: finish });
       t = observer.spent('sleep', t);
@@ -51,6 +53,10 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
         await tally.keepCoin(hex, random.body);
         observer.spent('ledger', t);
       } else logger.debug('No coin found');
+    };
+    try {
+      // With tracing on, each unit is one trace: its rng and hasher calls (and theirs), the coin saved.
+      await traced(tracer, 'unit', unit);
       failures = 0;
     } catch (err) {
       observer.spent(cause, t);

@@ -15,7 +15,7 @@ export class Tally {
   private pending = 0;
   private unsent: FlushBatch | null = null;
   private readonly unsavedCoins = new Map<string, Buffer>();
-  private flushing?: Promise<void>;
+  private flushing?: Promise<number>;
 
   constructor(
     /** Unique per loop and run: the ledger's idempotency key. */
@@ -43,16 +43,17 @@ export class Tally {
     await this.saveCoins();
   }
 
-  /** Adds the units done since the last flush to the ledger. Never runs twice at once. */
-  flush(): Promise<void> {
+  /** Adds the units done since the last flush to the ledger; resolves with how many it added. Never runs twice at once. */
+  flush(): Promise<number> {
     this.flushing ??= this.flushOnce().finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;
   }
 
-  private async flushOnce(): Promise<void> {
+  private async flushOnce(): Promise<number> {
     this.logger.info(`${this.unflushed} units of work done, updating hash counter`);
+    const before = this.flushed;
     while (this.unsent || this.pending > 0) {
       if (!this.unsent) {
         this.unsent = { worker: this.id, seq: ++this.seq, units: this.pending };
@@ -69,6 +70,7 @@ export class Tally {
       this.observer.ok('ledger');
     }
     if (this.unsavedCoins.size > 0) await this.saveCoins();
+    return this.flushed - before;
   }
 
   private async saveCoins(): Promise<void> {

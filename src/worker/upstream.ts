@@ -4,6 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Pool } from 'undici';
+import { context, finish, SpanKind, type TracerKit, trace } from '../platform/tracing.js';
 import type { ErrorKind, UpstreamName } from '../telemetry.js';
 
 const DNS_REFRESH_MS = 5000;
@@ -133,6 +134,8 @@ export class Upstream {
     urls: string[],
     private readonly timeoutMs: number,
     private readonly transport: Transport = new UndiciTransport(Math.min(timeoutMs, 5000)),
+    /** Tracing on: each call is a client span, and rng and hasher get its `traceparent`. */
+    private readonly tracing?: TracerKit,
   ) {
     if (urls.length === 0) {
       let resolve = () => {};
@@ -174,12 +177,34 @@ export class Upstream {
   async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined): Promise<Answer> {
     if (this.closed) throw new UpstreamError(this.name, 'connect', `${this.name}: closed (stopping)`);
     const target = this.choose() ?? (await this.chooseAfterLookup());
+    if (!this.tracing) return this.call(target, method, path, body);
+    const { tracer, inject } = this.tracing;
+    const url = new URL(target.basePath + path, target.origin);
+    const span = tracer.startSpan(method, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': method, 'url.full': url.href, 'server.address': url.hostname, 'server.port': Number(url.port || 80) },
+    });
+    const headers: Record<string, string> = {};
+    inject(trace.setSpan(context.active(), span), headers);
+    try {
+      const answer = await this.call(target, method, path, body, headers);
+      span.setAttributes({ 'http.response.status_code': 200, 'dockercoins.served_by': answer.servedBy });
+      span.end();
+      return answer;
+    } catch (err) {
+      finish(span, err);
+      throw err;
+    }
+  }
+
+  private async call(target: Target, method: 'GET' | 'POST', path: string, body: Buffer | undefined, extra?: Record<string, string>): Promise<Answer> {
+    const headers: Record<string, string> = body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host };
     let res: WireResponse;
     try {
       res = await this.transport.send(target.origin, {
         method,
         path: target.basePath + path,
-        headers: body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host },
+        headers: extra ? { ...headers, ...extra } : headers,
         body,
         timeoutMs: this.timeoutMs,
       });

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { WorkerSettings } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../platform/logger.js';
+import { type Tracer, traced } from '../platform/tracing.js';
 import type { Phase, WorkerStats } from '../telemetry.js';
 import { workLoop } from './loop.js';
 import type { LoopReading, WorkerMetrics } from './metrics.js';
@@ -19,6 +20,7 @@ export interface WorkerOptions {
   hasher: Upstream;
   metrics: WorkerMetrics;
   logger: Logger;
+  tracer?: Tracer;
 }
 
 export class Worker implements LoopReading {
@@ -62,6 +64,7 @@ export class Worker implements LoopReading {
   start(): void {
     const { settings, rng, hasher, logger } = this.opts;
     const parts = {
+      tracer: this.opts.tracer,
       settings,
       rng,
       hasher,
@@ -89,9 +92,12 @@ export class Worker implements LoopReading {
   }
 
   async flush(): Promise<void> {
-    await this.tally.flush();
-    const ttl = Math.max(5000, 3 * this.opts.settings.flushIntervalMs);
-    await this.opts.ledger.board.publish(this.stats(), ttl).catch(() => undefined);
+    await traced(this.opts.tracer, 'flush', async (span) => {
+      const units = await this.tally.flush();
+      span?.setAttribute('dockercoins.units', units);
+      const ttl = Math.max(5000, 3 * this.opts.settings.flushIntervalMs);
+      await this.opts.ledger.board.publish(this.stats(), ttl).catch(() => undefined);
+    });
   }
 
   /** null while the loop makes progress. A unit may legitimately take two HTTP timeouts, a back-off and Redis. */

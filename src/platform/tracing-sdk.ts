@@ -1,0 +1,138 @@
+// The OpenTelemetry SDK for one service, loaded only when tracing is on (see tracing.ts): a tracer provider with the
+// service's resource, the sampler asked for, a batch span processor bounded as OTEL_BSP_* says, and an OTLP/HTTP
+// exporter (protobuf or JSON). Spans never slow the work: when the queue is full they are dropped — and counted.
+import { type Context, context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { TracingSettings } from '../config.js';
+import { exposeTracingCounts, tracingCounts } from './metrics.js';
+import type { TracerKit } from './tracing.js';
+
+let contextManager: AsyncLocalStorageContextManager | undefined;
+const propagator = new W3CTraceContextPropagator();
+
+function sampler(s: TracingSettings): Sampler {
+  switch (s.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(s.ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(s.ratio) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/**
+ * In front of the batch processor: counts what is exported, what the exporter failed to send, and what was dropped
+ * because OTEL_BSP_MAX_QUEUE_SIZE spans were already waiting (the batch processor would drop them silently).
+ */
+class CountedExport implements SpanProcessor, SpanExporter {
+  private waiting = 0;
+  private readonly batch: BatchSpanProcessor;
+
+  constructor(
+    private readonly exporter: SpanExporter,
+    private readonly maxQueue: number,
+    options: TracingSettings['batch'],
+  ) {
+    this.batch = new BatchSpanProcessor({ ...options, exporter: this });
+  }
+
+  onStart(span: Span, parent: Context): void {
+    this.batch.onStart(span, parent);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (this.waiting >= this.maxQueue) {
+      tracingCounts.dropped++;
+      return;
+    }
+    this.waiting++;
+    this.batch.onEnd(span);
+  }
+
+  export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+    this.exporter.export(spans, (result) => {
+      this.waiting -= spans.length;
+      if (result.code === ExportResultCode.SUCCESS) tracingCounts.exported += spans.length;
+      else tracingCounts.failed += spans.length;
+      done(result);
+    });
+  }
+
+  forceFlush(): Promise<void> {
+    return this.batch.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.batch.shutdown().then(() => this.exporter.shutdown());
+  }
+}
+
+export function tracerKit(settings: TracingSettings, service: string, instance: string, version: string): TracerKit {
+  exposeTracingCounts();
+  if (!contextManager) {
+    // One per thread: lets spans and log lines find the span of the unit, request or tick they happen in.
+    contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    propagation.setGlobalPropagator(propagator);
+  }
+  const options = { url: settings.url, headers: settings.headers, timeoutMillis: settings.timeoutMs };
+  const exporter = settings.protocol === 'http/json' ? new JsonExporter(options) : new ProtoExporter(options);
+  const processor = new CountedExport(exporter, settings.batch.maxQueueSize, settings.batch);
+  const resource = resourceFromAttributes({
+    ...settings.resource,
+    'service.name': settings.serviceName || service,
+    'service.instance.id': instance,
+    'service.version': version,
+    'service.namespace': 'dockercoins',
+  });
+  const provider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors: [processor] });
+  return {
+    tracer: provider.getTracer('dockercoins', version),
+    extract: (headers) =>
+      propagator.extract(ROOT_CONTEXT, headers, {
+        keys: (carrier) => Object.keys(carrier),
+        get: (carrier, key) => {
+          const v = (carrier as Record<string, unknown>)[key];
+          return typeof v === 'string' || Array.isArray(v) ? (v as string | string[]) : undefined;
+        },
+      }),
+    inject: (ctx, headers) =>
+      propagator.inject(ctx, headers, {
+        set: (carrier, key, value) => {
+          (carrier as Record<string, string>)[key] = value;
+        },
+      }),
+    async shutdown(deadlineMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadlineMs));
+      });
+      await Promise.race([provider.shutdown().catch(() => undefined), late]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// Tracing through the OpenTelemetry API only: the spans a service makes (server spans from `traceparent`, client
+// spans that send it, Redis commands) and the trace ids in log lines. The SDK that records and exports them is in
+// tracing-sdk.ts and is loaded only when an endpoint is configured: without one, `Tracer` is undefined everywhere
+// and none of this code runs.
+import { type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { TracingSettings } from '../config.js';
+
+export type { Context, Span, Tracer };
+export { context, SpanKind, SpanStatusCode, trace };
+
+/** The span active here (a request's, a unit's), if tracing is on and there is one. */
+export const activeSpan = (): Span | undefined => trace.getActiveSpan();
+
+/** What a traced service holds: its tracer, W3C trace context both ways, and how to flush before it exits. */
+export interface TracerKit {
+  tracer: Tracer;
+  /** The context an incoming request continues: its `traceparent` (a worker's, an ingress's, a mesh's), or none. */
+  extract(headers: Record<string, unknown>): Context;
+  /** Adds `traceparent` (and `tracestate`) for the span active in `ctx` to outgoing headers. */
+  inject(ctx: Context, headers: Record<string, string>): void;
+  /** Exports what is pending; resolves by the deadline whatever the collector does. */
+  shutdown(deadlineMs: number): Promise<void>;
+}
+
+/** The SDK for one service (`service.name`, `service.instance.id`), or undefined when tracing is off. */
+export async function startTracing(settings: TracingSettings, service: string, instance: string, version: string): Promise<TracerKit | undefined> {
+  if (!settings.enabled) return undefined;
+  const { tracerKit } = await import('./tracing-sdk.js');
+  return tracerKit(settings, service, instance, version);
+}
+
+/** Runs fn with span active in `parent` (default: the active context): children and log lines find it. */
+export function within<T>(span: Span, fn: () => T, parent: Context = context.active()): T {
+  return context.with(trace.setSpan(parent, span), fn);
+}
+
+/** Ends a span as failed when err is set. */
+export function finish(span: Span, err?: unknown): void {
+  if (err !== undefined) {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+  }
+  span.end();
+}
+
+/** trace_id and span_id of the active span, for log lines. */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** A client span for a Redis command, child of whatever is active (a unit of work, a request, a tick). */
+export async function redisSpan<T>(tracer: Tracer | undefined, operation: string, server: { host: string; port: number }, fn: () => Promise<T>): Promise<T> {
+  if (!tracer) return fn();
+  const span = tracer.startSpan(operation, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'db.system.name': 'redis', 'db.operation.name': operation, 'server.address': server.host, 'server.port': server.port },
+  });
+  try {
+    const result = await fn();
+    span.end();
+    return result;
+  } catch (err) {
+    finish(span, err);
+    throw err;
+  }
+}
+
+/**
+ * Runs fn as a span of its own, the root of a new trace (a unit of work, a flush, a tick), active for everything fn
+ * does; the span fails if fn throws. Without a tracer, just fn().
+ */
+export async function traced<T>(
+  tracer: Tracer | undefined,
+  name: string,
+  fn: (span?: Span) => Promise<T>,
+  attributes?: Record<string, string | number>,
+): Promise<T> {
+  if (!tracer) return fn();
+  const span = tracer.startSpan(name, { root: true, attributes });
+  try {
+    const result = await within(span, () => fn(span), ROOT_CONTEXT);
+    span.end();
+    return result;
+  } catch (err) {
+    finish(span, err);
+    throw err;
+  }
+}
