@@ -30,6 +30,15 @@ export interface ReplicaCalls {
 }
 
 /** Running totals of one work loop, published to the stats board every flush. Rates come from differences. */
+/** A unit of work whose trace was recorded (sampled): the dashboard links the slowest recent ones to a trace viewer. */
+export interface SlowUnit {
+  /** 32 hex digits. */
+  traceId: string;
+  ms: number;
+  /** When it ended (unix ms, the worker's clock). */
+  at: number;
+}
+
 export interface WorkerStats {
   /** Unique per loop and run. */
   worker: string;
@@ -49,6 +58,8 @@ export interface WorkerStats {
   replicas: ReplicaCalls[];
   /** The last error per cause, while it lasts. */
   errors: Partial<Record<Cause, string>>;
+  /** Tracing on: the slowest traced units of the last seconds, slowest first. */
+  slowest?: SlowUnit[];
 }
 
 const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -69,9 +80,13 @@ export function isWorkerStats(x: unknown): x is WorkerStats {
       (r) => isRecord(r) && UPSTREAMS.includes(r.upstream as UpstreamName) && typeof r.replica === 'string' && isNumber(r.calls) && isNumber(r.ms),
     ) &&
     isRecord(x.errors) &&
-    Object.values(x.errors).every((e) => typeof e === 'string')
+    Object.values(x.errors).every((e) => typeof e === 'string') &&
+    (x.slowest === undefined || (Array.isArray(x.slowest) && x.slowest.every(isSlowUnit)))
   );
 }
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const isSlowUnit = (x: unknown): x is SlowUnit => isRecord(x) && typeof x.traceId === 'string' && TRACE_ID.test(x.traceId) && isNumber(x.ms) && isNumber(x.at);
 
 // ---- what the dashboard receives: one Snapshot per tick, computed by the webui --------------------------------
 
@@ -117,6 +132,8 @@ export interface Snapshot {
   };
   rng: UpstreamView;
   hasher: UpstreamView;
+  /** TRACING_UI_URL set on the webui: the viewer and the slowest traced units of the window, slowest first. */
+  traces: { ui: string; slowest: (SlowUnit & { worker: string })[] } | null;
 }
 
 /** [unix seconds, speed or null, hashes] */

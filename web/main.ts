@@ -82,6 +82,26 @@ function verdict(s: Snapshot): { text: string; hot: 'rng' | 'hasher' | 'ledger' 
   };
 }
 
+/** TRACING_UI_URL set: the slowest units of the window, each a link to its trace (Jaeger's /trace/<id>). */
+function traces(t: Snapshot['traces']): void {
+  el('traces').hidden = t === null;
+  if (!t) return;
+  const ui = t.ui.replace(/\/+$/, '');
+  el('trace-list').replaceChildren(
+    ...t.slowest.map((u) => {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = `${ui}/trace/${encodeURIComponent(u.traceId)}`;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.textContent = `${u.ms.toFixed(0)} ms`;
+      li.append(a, ` — ${u.worker}, trace ${u.traceId.slice(0, 8)}…`);
+      return li;
+    }),
+  );
+  if (t.slowest.length === 0) el('trace-list').replaceChildren(Object.assign(document.createElement('li'), { textContent: 'no traced unit yet' }));
+}
+
 function render(s: Snapshot): void {
   lastMessage = Date.now();
   if (s.ledger.ok) setStatus('live', 'live');
@@ -112,6 +132,7 @@ function render(s: Snapshot): void {
   vEl.classList.toggle('bottleneck', v.hot !== null);
   upstream('rng', s.rng, v.hot === 'rng');
   upstream('hasher', s.hasher, v.hot === 'hasher');
+  traces(s.traces);
 
   el('coin-list').replaceChildren(
     ...s.recentCoins.map((c) => {

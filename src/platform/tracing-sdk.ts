@@ -45,10 +45,10 @@ function sampler(s: TracingSettings): Sampler {
 }
 
 /**
- * In front of the batch processor: counts what is exported, what the exporter failed to send, and what was dropped
- * because OTEL_BSP_MAX_QUEUE_SIZE spans were already waiting (the batch processor would drop them silently).
+ * In front of the batch processor and behind it: counts what is exported, what the exporter failed to send, and what
+ * was dropped because OTEL_BSP_MAX_QUEUE_SIZE spans were already waiting (the batch processor drops them silently).
  */
-class CountedExport implements SpanProcessor, SpanExporter {
+class CountedExport implements SpanProcessor {
   private waiting = 0;
   private readonly batch: BatchSpanProcessor;
 
@@ -57,7 +57,8 @@ class CountedExport implements SpanProcessor, SpanExporter {
     private readonly maxQueue: number,
     options: TracingSettings['batch'],
   ) {
-    this.batch = new BatchSpanProcessor({ ...options, exporter: this });
+    const counted: SpanExporter = { export: (spans, done) => this.export(spans, done), shutdown: () => exporter.shutdown() };
+    this.batch = new BatchSpanProcessor({ ...options, exporter: counted });
   }
 
   onStart(span: Span, parent: Context): void {
@@ -73,7 +74,7 @@ class CountedExport implements SpanProcessor, SpanExporter {
     this.batch.onEnd(span);
   }
 
-  export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+  private export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
     this.exporter.export(spans, (result) => {
       this.waiting -= spans.length;
       if (result.code === ExportResultCode.SUCCESS) tracingCounts.exported += spans.length;
@@ -86,8 +87,9 @@ class CountedExport implements SpanProcessor, SpanExporter {
     return this.batch.forceFlush();
   }
 
+  /** The batch processor flushes, then shuts the exporter down. */
   shutdown(): Promise<void> {
-    return this.batch.shutdown().then(() => this.exporter.shutdown());
+    return this.batch.shutdown();
   }
 }
 
@@ -128,11 +130,16 @@ export function tracerKit(settings: TracingSettings, service: string, instance: 
       }),
     async shutdown(deadlineMs) {
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadlineMs));
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs));
       });
-      await Promise.race([provider.shutdown().catch(() => undefined), late]);
+      const done = provider.shutdown().then(
+        () => true,
+        () => false,
+      );
+      const finished = await Promise.race([done, late]);
       clearTimeout(timer);
+      return finished;
     },
   };
 }

@@ -4,6 +4,7 @@
 // and none of this code runs.
 import { type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { TracingSettings } from '../config.js';
+import type { Logger } from './logger.js';
 
 export type { Context, Span, Tracer };
 export { context, SpanKind, SpanStatusCode, trace };
@@ -18,8 +19,8 @@ export interface TracerKit {
   extract(headers: Record<string, unknown>): Context;
   /** Adds `traceparent` (and `tracestate`) for the span active in `ctx` to outgoing headers. */
   inject(ctx: Context, headers: Record<string, string>): void;
-  /** Exports what is pending; resolves by the deadline whatever the collector does. */
-  shutdown(deadlineMs: number): Promise<void>;
+  /** Exports what is pending; resolves by the deadline whatever the collector does: false if it had to give up. */
+  shutdown(deadlineMs: number): Promise<boolean>;
 }
 
 /** The SDK for one service (`service.name`, `service.instance.id`), or undefined when tracing is off. */
@@ -27,6 +28,11 @@ export async function startTracing(settings: TracingSettings, service: string, i
   if (!settings.enabled) return undefined;
   const { tracerKit } = await import('./tracing-sdk.js');
   return tracerKit(settings, service, instance, version);
+}
+
+/** Flushes a service's spans at stop; says so when the collector did not take them by the deadline. */
+export async function stopTracing(kit: TracerKit, deadlineMs: number, logger: Logger): Promise<void> {
+  if (!(await kit.shutdown(deadlineMs))) logger.warn(`tracing: the collector did not take the last spans within ${Math.round(deadlineMs)} ms; they are lost`);
 }
 
 /** Runs fn with span active in `parent` (default: the active context): children and log lines find it. */

@@ -8,7 +8,7 @@ import type { Ledger, Totals } from '../ledger/ledger.js';
 import type { HttpService, TunableService } from '../platform/http-service.js';
 import type { Component } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
-import { startTracing, type Tracer, type TracerKit } from '../platform/tracing.js';
+import { startTracing, stopTracing, type Tracer, type TracerKit } from '../platform/tracing.js';
 import type { LabControl } from '../webui/lab.js';
 import type { WorkerGroup } from '../worker/group.js';
 
@@ -45,8 +45,8 @@ class TracingOf {
     this.own = this.kit !== undefined;
     return this.kit;
   }
-  async stop(deadlineMs: number): Promise<void> {
-    if (this.own) await this.kit?.shutdown(deadlineMs);
+  async stop(deadlineMs: number, logger: Logger): Promise<void> {
+    if (this.own && this.kit) await stopTracing(this.kit, deadlineMs, logger);
   }
 }
 
@@ -77,7 +77,7 @@ export class ServiceComponent<S extends HttpService = HttpService> implements Co
     const end = Date.now() + deadlineMs;
     const drain = Math.min(this.ctx.config.server.drainMs, Math.max(0, deadlineMs - 500));
     await this.service?.close(drain, Math.max(100, deadlineMs - drain - 100));
-    await this.tracing.stop(end - Date.now());
+    await this.tracing.stop(end - Date.now(), this.ctx.log(this.name));
   }
 }
 
@@ -141,7 +141,7 @@ export class WorkersComponent implements WorkersHandle {
   async stop(deadlineMs: number): Promise<void> {
     const end = Date.now() + deadlineMs;
     await this.group?.stop();
-    await this.tracing.stop(end - Date.now());
+    await this.tracing.stop(end - Date.now(), this.ctx.log(this.name));
   }
 
   async resize(count: number): Promise<void> {
@@ -191,7 +191,12 @@ export function hasherComponent(spec: ServiceSpec, ctx: Context): InstanceCompon
 export function webuiComponent(spec: ServiceSpec, ctx: Context, lab?: LabControl): ServiceComponent {
   const build = async (tracing?: TracerKit) => {
     const { createWebui, watchOnly } = await import('../webui/app.js');
-    const options = { ledger: needLedger(spec, ctx), lab: lab ?? (ctx.config.lab ? watchOnly : undefined), adminToken: ctx.config.server.adminToken };
+    const options = {
+      ledger: needLedger(spec, ctx),
+      lab: lab ?? (ctx.config.lab ? watchOnly : undefined),
+      adminToken: ctx.config.server.adminToken,
+      tracingUi: ctx.config.tracing.uiUrl || undefined,
+    };
     return createWebui(serviceBase(spec, ctx, tracing), options);
   };
   return new ServiceComponent(spec.name, spec, build, ctx);
@@ -241,10 +246,13 @@ export async function openLedger(config: Config, useRedis: boolean, logger: Logg
 /** Stopped after everything else: the spans of the last flush and the last requests go out before the process ends. */
 export class TracingComponent implements Component {
   readonly name = 'tracing';
-  constructor(readonly kit: TracerKit) {}
+  constructor(
+    readonly kit: TracerKit,
+    private readonly logger: Logger,
+  ) {}
   async start(): Promise<void> {}
   async stop(deadlineMs: number): Promise<void> {
-    await this.kit.shutdown(deadlineMs);
+    await stopTracing(this.kit, deadlineMs, this.logger);
   }
 }
 

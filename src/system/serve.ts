@@ -17,7 +17,7 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
   const replica = config.server.hostname;
   const stopBudget = Math.max(100, config.server.shutdownTimeoutMs - EXIT_MARGIN_MS);
   const kit = await startTracing(config.tracing, kind, replica, config.server.version);
-  if (kit) await supervisor.add('tracing', new TracingComponent(kit));
+  if (kit) await supervisor.add('tracing', new TracingComponent(kit, logger));
 
   if (kind === 'rng' || kind === 'hasher') {
     await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, { config, log, kit }));

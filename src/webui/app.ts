@@ -28,9 +28,11 @@ export interface WebuiOptions {
   adminToken?: string;
   staticDir?: string;
   tracer?: Tracer;
+  /** TRACING_UI_URL */
+  tracingUi?: string;
 }
 
-export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, lab, adminToken = '', staticDir, tracer }) => {
+export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledger, lab, adminToken = '', staticDir, tracer, tracingUi }) => {
   app.health.ready = async () => {
     await ledger.ping();
     return null;
@@ -50,7 +52,7 @@ export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledge
     }
   });
 
-  const feed = registerFeed(app, ledger, tracer, lab !== undefined);
+  const feed = registerFeed(app, ledger, { tracer, lab: lab !== undefined, tracingUi });
   if (lab) registerLab(app, { control: lab, feed, token: adminToken });
 
   await app.register(fastifyStatic, {

@@ -19,6 +19,18 @@ const MIN_WINDOW_MS = 2000;
 const HISTORY_S = 600;
 const MAX_CLIENTS = 200;
 
+export interface FeedOptions {
+  /** Tracing on: each tick is a trace of its Redis reads. */
+  tracer?: Tracer;
+  /** This webui serves the lab. */
+  lab?: boolean;
+  /** TRACING_UI_URL: the slowest recent units link to their traces there. */
+  tracingUi?: string;
+}
+
+/** How many of the slowest traced units the dashboard lists. */
+const SLOWEST = 5;
+
 interface ReplicaTotals {
   calls: number;
   ms: number;
@@ -36,11 +48,9 @@ export class Feed {
 
   constructor(
     private readonly ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>,
-    /** Tracing on: each tick is a trace of its Redis reads. */
-    private readonly tracer?: Tracer,
-    private readonly lab = false,
+    private readonly options: FeedOptions = {},
   ) {
-    this.latest = emptySnapshot(ledger.where, lab);
+    this.latest = emptySnapshot(ledger.where, options);
   }
 
   start(): void {
@@ -62,7 +72,7 @@ export class Feed {
     if (this.ticking) return this.latest;
     this.ticking = true;
     try {
-      this.latest = await traced(this.tracer, 'webui tick', () => this.compute(Date.now() / 1000));
+      this.latest = await traced(this.options.tracer, 'webui tick', () => this.compute(Date.now() / 1000));
       this.history.push([this.latest.now, this.latest.speed, this.latest.hashes]);
       while (this.history.length > 0 && this.history[0]![0] < this.latest.now - HISTORY_S) this.history.shift();
       for (const fn of this.listeners) fn(this.latest);
@@ -96,7 +106,7 @@ export class Feed {
     const speed = views.workers.measured ? views.workers.speed : fitted === null ? null : Math.max(0, fitted);
     return {
       now,
-      lab: this.lab,
+      lab: this.options.lab === true,
       ledger: { ok: true, where: this.ledger.where },
       hashes: totals.hashes,
       coins: totals.coins,
@@ -109,7 +119,7 @@ export class Feed {
   }
 
   /** Speed over one window common to all workers (window.ts); time by phase and calls per replica over the same. */
-  private workerViews(stats: WorkerStats[]): Pick<Snapshot, 'workers' | 'rng' | 'hasher'> {
+  private workerViews(stats: WorkerStats[]): Pick<Snapshot, 'workers' | 'rng' | 'hasher' | 'traces'> {
     const seen = new Set<string>();
     for (const s of stats) {
       seen.add(s.worker);
@@ -127,6 +137,7 @@ export class Feed {
     const phaseMs = zeroPhases();
     const calls: Record<UpstreamName, Map<string, ReplicaTotals>> = { rng: new Map(), hasher: new Map() };
     const list = [];
+    const slowest = [];
     for (const [i, h] of histories.entries()) {
       const last = h[h.length - 1]!;
       if (last.at < newest - STALE_MS) continue; // stopped: gone from the list and the count
@@ -141,6 +152,7 @@ export class Feed {
         calls[r.upstream].set(r.replica, agg);
       }
       const seconds = reading ? (reading.end - reading.start) / 1000 : 0;
+      for (const u of last.slowest ?? []) if (u.at >= newest - WINDOW_S * 1000) slowest.push({ ...u, worker: last.name });
       list.push({ name: last.name, speed: reading && seconds > 0 ? reading.units[i]! / seconds : 0, errors: Object.values(last.errors) });
     }
     const allMs = PHASES.reduce((a, p) => a + phaseMs[p], 0);
@@ -152,6 +164,7 @@ export class Feed {
       workers: { count: list.length, speed: reading?.speed ?? 0, measured, phases, list },
       rng: upstreamView(calls.rng),
       hasher: upstreamView(calls.hasher),
+      traces: this.options.tracingUi ? { ui: this.options.tracingUi, slowest: slowest.sort((a, b) => b.ms - a.ms).slice(0, SLOWEST) } : null,
     };
   }
 }
@@ -171,7 +184,7 @@ function upstreamView(replicas: Map<string, ReplicaTotals>): UpstreamView {
   return { replicas: active, latencyMs: calls > 0 ? ms / calls : null, queue, callsPerSecond: calls / WINDOW_S };
 }
 
-function emptySnapshot(where: string, lab: boolean): Snapshot {
+function emptySnapshot(where: string, { lab = false, tracingUi }: FeedOptions): Snapshot {
   const none: UpstreamView = { replicas: 0, latencyMs: null, queue: null, callsPerSecond: 0 };
   return {
     now: Date.now() / 1000,
@@ -186,11 +199,12 @@ function emptySnapshot(where: string, lab: boolean): Snapshot {
     workers: { count: 0, speed: 0, measured: false, phases: zeroPhases(), list: [] },
     rng: none,
     hasher: { ...none },
+    traces: tracingUi ? { ui: tracingUi, slowest: [] } : null,
   };
 }
 
-export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>, tracer?: Tracer, lab = false): Feed {
-  const feed = new Feed(ledger, tracer, lab);
+export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'accounts' | 'board' | 'where'>, options: FeedOptions = {}): Feed {
+  const feed = new Feed(ledger, options);
   const clients = new Set<ServerResponse>();
   app.addHook('onListen', async () => feed.start());
   app.addHook('onClose', async () => feed.stop());

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkerSettings } from '../config.js';
 import type { Logger } from '../platform/logger.js';
-import { type Tracer, traced } from '../platform/tracing.js';
+import { type Span, type Tracer, traced } from '../platform/tracing.js';
 import type { Phase } from '../telemetry.js';
 import type { LoopObserver } from './observer.js';
 import type { Tally } from './tally.js';
@@ -33,7 +33,8 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
     // The observer times each phase from `t` (no wrapper per call: at 10k units/s every promise counts).
     let cause: Phase = 'sleep';
     let t = performance.now();
-    const unit = async () => {
+    const started = t;
+    const unit = async (span?: Span) => {
       const { delayMs, rngBytes } = settings;
       if (delayMs > 0) await sleep(delayMs, undefined, { signal: finish });
       t = observer.spent('sleep', t);
@@ -53,6 +54,7 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
         await tally.keepCoin(hex, random.body);
         observer.spent('ledger', t);
       } else logger.debug('No coin found');
+      if (span?.isRecording()) observer.traced(span.spanContext().traceId, performance.now() - started);
     };
     try {
       // With tracing on, each unit is one trace: its rng and hasher calls (and theirs), the coin saved.

@@ -2,12 +2,15 @@
 // stats the dashboard reads (phase time, calls per replica, last errors) and Prometheus (the same numbers read
 // at scrape time, plus the latency histogram and error counters). It also answers the loop's probes.
 import type { FastHistogram } from '../platform/metrics.js';
-import { type Cause, type Phase, type ReplicaCalls, type UpstreamName, type WorkerStats, zeroPhases } from '../telemetry.js';
+import { type Cause, type Phase, type ReplicaCalls, type SlowUnit, type UpstreamName, type WorkerStats, zeroPhases } from '../telemetry.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type Answer, UpstreamError } from './upstream.js';
 
 type Observe = ReturnType<FastHistogram['bind']>;
 const DEPENDENCIES: Cause[] = ['rng', 'hasher', 'ledger'];
+/** The slowest traced units kept: how many, over how long. */
+const SLOWEST = 3;
+const SLOWEST_MS = 10_000;
 
 export class LoopObserver {
   readonly phaseMs = zeroPhases();
@@ -16,6 +19,7 @@ export class LoopObserver {
   private readonly errors: Partial<Record<Cause, string>> = {};
   private readonly reached = new Set<Cause>();
   private readonly latency: Record<UpstreamName, Observe>;
+  private slowest: SlowUnit[] = [];
 
   constructor(private readonly metrics: WorkerMetrics) {
     this.latency = { rng: metrics.latency.bind({ upstream: 'rng' }), hasher: metrics.latency.bind({ upstream: 'hasher' }) };
@@ -46,6 +50,16 @@ export class LoopObserver {
     if (answer.queueDepth !== undefined) r.calls.queue = answer.queueDepth;
     r.served.inc();
     return now;
+  }
+
+  /** A traced unit ended after `ms`: kept if it is among the slowest of the last SLOWEST_MS. */
+  traced(traceId: string, ms: number): void {
+    const at = Date.now();
+    this.slowest = this.slowest.filter((u) => u.at > at - SLOWEST_MS);
+    if (this.slowest.length >= SLOWEST && ms <= this.slowest[SLOWEST - 1]!.ms) return;
+    this.slowest.push({ traceId, ms: Math.round(ms * 10) / 10, at });
+    this.slowest.sort((a, b) => b.ms - a.ms);
+    this.slowest.length = Math.min(this.slowest.length, SLOWEST);
   }
 
   /** A failure the loop will retry after a back-off. */
@@ -86,8 +100,10 @@ export class LoopObserver {
     return unknown.length > 0 ? `not reached yet: ${unknown.join(', ')}` : null;
   }
 
-  stats(): Pick<WorkerStats, 'phaseMs' | 'replicas' | 'errors'> {
+  stats(): Pick<WorkerStats, 'phaseMs' | 'replicas' | 'errors' | 'slowest'> {
     const replicas = [...this.replicas.rng.values(), ...this.replicas.hasher.values()].map((r) => ({ ...r.calls }));
-    return { phaseMs: { ...this.phaseMs }, replicas, errors: { ...this.errors } };
+    const stats = { phaseMs: { ...this.phaseMs }, replicas, errors: { ...this.errors } };
+    const recent = this.slowest.filter((u) => u.at > Date.now() - SLOWEST_MS);
+    return recent.length > 0 ? { ...stats, slowest: recent } : stats;
   }
 }

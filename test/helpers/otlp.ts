@@ -165,14 +165,18 @@ function decodeJson(body: Buffer): ReceivedSpan[] {
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly contentTypes = new Set<string>();
-  /** 'ok' answers 200; 'hang' never answers; 'fail' answers 503. */
-  mode: 'ok' | 'hang' | 'fail' = 'ok';
+  /** 'ok' answers 200; 'hang' never answers; 'fail' answers 503; 'reset' drops the connection (a collector gone). */
+  mode: 'ok' | 'hang' | 'fail' | 'reset' = 'ok';
   requests = 0;
   private server?: Server;
   url = '';
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      if (this.mode === 'reset') {
+        this.requests++;
+        return void req.socket.destroy();
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
