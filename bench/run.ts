@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --json FILE] [-- --only http|e2e|faithful|footprint]
+// npm run bench [-- --quick] [-- --json FILE] [-- --only http|e2e|tracing|faithful|footprint]
 // Everything measured in one run, side by side, as ratios to a ceiling measured in the same run (figures move from
 // machine to machine; ratios much less): bare node:http servers and a bare node:http pipeline doing the same unit of
 // work, and the original's model for the faithful rates. Ceiling and ours run in alternating rounds (this machine's
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { slope } from '../src/webui/speed.js';
 import { json, metric, waitFor } from '../test/helpers/net.js';
+import { OtlpReceiver } from '../test/helpers/otlp.js';
 import { Proc, startService, startUp, startUpWithMetrics, startWorker } from '../test/helpers/proc.js';
 import { TestRedis } from '../test/helpers/redis.js';
 
@@ -158,8 +159,8 @@ async function barePipeline(): Promise<number> {
 }
 
 /** `dockercoins up --turbo --scale worker=8`, as `npm start -- --turbo --scale worker=8` runs it. */
-async function allInOne(): Promise<{ rate: number; cpu: number; rss: number }> {
-  const { p, webui } = await startUp(['--turbo', '--scale', 'worker=8']);
+async function allInOne(env: Record<string, string> = {}): Promise<{ rate: number; cpu: number; rss: number }> {
+  const { p, webui } = await startUp(['--turbo', '--scale', 'worker=8'], env);
   const hashes = async () => (await json<{ hashes: number }>(`${webui}/json`)).hashes;
   await waitFor('mining', async () => (await hashes()) > 0, 20_000, 50);
   await sleep(1500);
@@ -219,6 +220,48 @@ async function e2eSection(): Promise<void> {
     unit: 'hashes/s',
     ratio: { value: s.rate / ceiling, of: 'the bare pipeline', goal: '≥ 80 %' },
     note: `CPU rng ${s.cpu[0]!.toFixed(0)} % · hasher ${s.cpu[1]!.toFixed(0)} % · worker ${s.cpu[2]!.toFixed(0)} %`,
+  });
+}
+
+// ---- tracing: the same turbo all-in-one, every unit traced, side by side with tracing off -------------------------
+
+async function tracingSection(): Promise<void> {
+  console.log(`\nTracing: npm start -- --turbo --scale worker=8, off and at 100 % sampling to an OTLP/HTTP receiver, ${ROUNDS} alternating rounds`);
+  const receiver = await new OtlpReceiver().start();
+  receiver.decode = false;
+  const on = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on' };
+  const tenth = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' };
+  const off: Awaited<ReturnType<typeof allInOne>>[] = [];
+  const traced: Awaited<ReturnType<typeof allInOne>>[] = [];
+  const sampled: Awaited<ReturnType<typeof allInOne>>[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      off.push(await allInOne());
+      traced.push(await allInOne(on));
+      sampled.push(await allInOne(tenth));
+    }
+  } finally {
+    await receiver.stop();
+  }
+  const mid = (xs: typeof off) => xs.sort((x, y) => x.rate - y.rate)[Math.floor(xs.length / 2)]!;
+  const [a, t, s] = [mid(off), mid(traced), mid(sampled)];
+  const note = (r: typeof a) => `CPU ${(r.cpu * 100).toFixed(0)} % · RSS ${r.rss.toFixed(0)} MB`;
+  report({ section: 'tracing', name: 'turbo all-in-one, tracing off', value: a.rate, unit: 'hashes/s', note: `ceiling, median of ${ROUNDS} · ${note(a)}` });
+  report({
+    section: 'tracing',
+    name: 'turbo all-in-one, every unit traced',
+    value: t.rate,
+    unit: 'hashes/s',
+    ratio: { value: t.rate / a.rate, of: 'tracing off', goal: '≥ 85 %' },
+    note: `${note(t)} · ${receiver.requests} exports, ${(receiver.bytes / 1e6).toFixed(0)} MB of spans received in all`,
+  });
+  report({
+    section: 'tracing',
+    name: 'turbo all-in-one, one unit in ten traced',
+    value: s.rate,
+    unit: 'hashes/s',
+    ratio: { value: s.rate / a.rate, of: 'tracing off' },
+    note: note(s),
   });
 }
 
@@ -296,7 +339,13 @@ async function footprintSection(): Promise<void> {
 
 const t0 = Date.now();
 console.log(`DockerCoins benchmark${quick ? ' (quick)' : ''} — Node ${process.version}, ${cpus().length} CPUs`);
-const sections: Record<string, () => Promise<void>> = { http: httpSection, e2e: e2eSection, faithful: faithfulSection, footprint: footprintSection };
+const sections: Record<string, () => Promise<void>> = {
+  http: httpSection,
+  e2e: e2eSection,
+  tracing: tracingSection,
+  faithful: faithfulSection,
+  footprint: footprintSection,
+};
 for (const [name, run] of Object.entries(sections)) if (!only || only === name) await run();
 console.log('\nRatios (what moves little from machine to machine):');
 for (const r of rows.filter((x) => x.ratio))

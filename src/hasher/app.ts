@@ -56,7 +56,7 @@ function hasherFastLane(settings: Readonly<HasherSettings>, metrics: HasherMetri
       res.end(sha.digest('hex'));
       metrics.hashes.inc();
       metrics.bytes.inc(size);
-      answered(req, '/', 200, startedAt);
+      answered(req, '/', 200, startedAt, { 'dockercoins.hasher.bytes': size });
     });
     req.once('error', () => res.destroy());
     return true;

@@ -67,7 +67,7 @@ function rngFastLane(settings: Readonly<RngSettings>, metrics: RngMetrics): Fast
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
     res.end(randomBytes(n));
     metrics.bytes.inc(n);
-    answered(req, '/:n', 200, startedAt);
+    answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
     return true;
   };
 }

@@ -117,6 +117,9 @@ interface Target {
   origin: string;
   host: string;
   basePath: string;
+  /** The address and port connected to (for client spans). */
+  address: string;
+  port: number;
 }
 
 const originOf = (address: string, port: number) => `http://${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
@@ -179,10 +182,14 @@ export class Upstream {
     const target = this.choose() ?? (await this.chooseAfterLookup());
     if (!this.tracing) return this.call(target, method, path, body);
     const { tracer, inject } = this.tracing;
-    const url = new URL(target.basePath + path, target.origin);
     const span = tracer.startSpan(method, {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': method, 'url.full': url.href, 'server.address': url.hostname, 'server.port': Number(url.port || 80) },
+      attributes: {
+        'http.request.method': method,
+        'url.full': target.origin + target.basePath + path,
+        'server.address': target.address,
+        'server.port': target.port,
+      },
     });
     const headers: Record<string, string> = {};
     inject(trace.setSpan(context.active(), span), headers);
@@ -278,7 +285,9 @@ export class Upstream {
 
   /** Every (address, port) of every endpoint, in order: what the round robin walks. */
   private rebuild(): void {
-    this.targets = this.endpoints.flatMap((e) => e.addresses.map((a) => ({ origin: originOf(a, e.port), host: e.host, basePath: e.basePath })));
+    this.targets = this.endpoints.flatMap((e) =>
+      e.addresses.map((a) => ({ origin: originOf(a, e.port), host: e.host, basePath: e.basePath, address: a, port: e.port })),
+    );
   }
 
   private async resolve(e: Endpoint): Promise<void> {

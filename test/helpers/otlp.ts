@@ -168,6 +168,10 @@ export class OtlpReceiver {
   /** 'ok' answers 200; 'hang' never answers; 'fail' answers 503; 'reset' drops the connection (a collector gone). */
   mode: 'ok' | 'hang' | 'fail' | 'reset' = 'ok';
   requests = 0;
+  /** Spans received (counted even when not decoded). */
+  bytes = 0;
+  /** false: count requests and bytes only (the bench: a receiver that costs little CPU). */
+  decode = true;
   private server?: Server;
   url = '';
 
@@ -186,7 +190,8 @@ export class OtlpReceiver {
         const type = String(req.headers['content-type'] ?? '');
         this.contentTypes.add(type);
         const body = Buffer.concat(chunks);
-        this.spans.push(...(type.includes('json') ? decodeJson(body) : decodeProtobuf(body)));
+        this.bytes += body.length;
+        if (this.decode) this.spans.push(...(type.includes('json') ? decodeJson(body) : decodeProtobuf(body)));
         res.writeHead(200, { 'content-type': type.includes('json') ? 'application/json' : 'application/x-protobuf' }).end(type.includes('json') ? '{}' : '');
       });
     });
