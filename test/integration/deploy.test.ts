@@ -2,7 +2,7 @@
 // every object validated by kubernetes-models' schemas plus our own unknown-field check, and the workshop's
 // expectations (names, ports, probes that avoid the cascade, a locked-down securityContext).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,9 @@ import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Service } from 'kubernetes-models/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 type Obj = { apiVersion: string; kind: string; metadata: { name: string }; spec: Record<string, any> } & Record<string, any>;
@@ -20,6 +21,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'apps/v1/DaemonSet': DaemonSet,
   'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -27,7 +29,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
 
 // kubernetes-models accepts unknown fields; these are the fields our objects may use, by where they sit.
 const KNOWN: Record<string, string[]> = {
-  object: ['apiVersion', 'kind', 'metadata', 'spec'],
+  object: ['apiVersion', 'kind', 'metadata', 'spec', 'data'],
   metadata: ['name', 'labels', 'annotations', 'namespace'],
   workloadSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'updateStrategy'],
   podSpec: [
@@ -152,7 +154,7 @@ describe('Helm chart', () => {
   const chart = `${root}deploy/helm/dockercoins`;
   const template = (...args: string[]) => docs(execFileSync(helm, ['template', 'dc', chart, ...args], { encoding: 'utf8' }));
   before(() => {
-    helm = execFileSync(`${root}scripts/fetch-helm.sh`, { encoding: 'utf8' }).trim();
+    helm = execFileSync(`${root}scripts/fetch-k8s-tool.sh`, ['helm'], { encoding: 'utf8' }).trim();
   });
 
   it('passes helm lint --strict (default and tenant values)', () => {
@@ -203,5 +205,94 @@ describe('Helm chart', () => {
     assert.equal(rng.spec.replicas, undefined, 'the HPA owns the replica count');
     assert.equal(rng.spec.template.spec.containers[0].image, 'registry.local:5000/rng:v0.2');
     assert.ok(rng.spec.template.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'LIVENESS_MODE' && e.value === 'naive'));
+  });
+
+  it('tracing.endpoint turns tracing on in every service (the variables our config accepts), the viewer in the webui', () => {
+    for (const o of template().filter((x) => x.kind === 'Deployment')) assert.equal(envOf(o).OTEL_EXPORTER_OTLP_ENDPOINT, undefined, 'off by default');
+    const objects = template(
+      '--set',
+      'tracing.endpoint=http://otel-collector:4318',
+      '--set',
+      'tracing.sampler=parentbased_traceidratio',
+      '--set',
+      'tracing.samplerArg=0.2',
+      '--set',
+      'tracing.uiUrl=http://localhost:16686',
+    );
+    validate(objects, 'tracing');
+    for (const name of ['rng', 'hasher', 'worker', 'webui']) {
+      const o = objects.find((x) => x.kind === 'Deployment' && x.metadata.name === name)!;
+      const env = envOf(o);
+      // Kubernetes expands $(POD_NAMESPACE) from the downward API before the process sees it.
+      const seen = { ...env, OTEL_RESOURCE_ATTRIBUTES: env.OTEL_RESOURCE_ATTRIBUTES!.replace('$(POD_NAMESPACE)', 'default') };
+      const tracing = loadConfig(seen).tracing;
+      assert.deepEqual(
+        [tracing.enabled, tracing.url, tracing.sampler, tracing.ratio],
+        [true, 'http://otel-collector:4318/v1/traces', 'parentbased_traceidratio', 0.2],
+        name,
+      );
+      assert.equal(tracing.resource['k8s.namespace.name'], 'default');
+      assert.equal(tracing.uiUrl, name === 'webui' ? 'http://localhost:16686' : '', name);
+    }
+  });
+});
+
+type Env = { name: string; value?: string }[];
+const envOf = (o: Obj): Record<string, string> =>
+  Object.fromEntries(((o.spec.template.spec.containers[0].env ?? []) as Env).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+
+describe('tracing kit', () => {
+  const workloads = ['rng', 'hasher', 'worker', 'webui'];
+
+  it('kubectl kustomize deploy/tracing: a valid collector (the Compose profile’s configuration) wired to Jaeger', () => {
+    const kubectl = execFileSync(`${root}scripts/fetch-k8s-tool.sh`, ['kubectl'], { encoding: 'utf8' }).trim();
+    const objects = docs(execFileSync(kubectl, ['kustomize', `${root}deploy/tracing`], { encoding: 'utf8' }));
+    validate(objects, 'tracing');
+    const file = readFileSync(`${root}deploy/tracing/otel-collector.yaml`, 'utf8');
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'otel-collector')!;
+    assert.equal(cm.data['config.yaml'], file, 'the ConfigMap is the file Compose mounts');
+    const config = parseAllDocuments(file)[0]!.toJSON() as {
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+      exporters: Record<string, { endpoint: string }>;
+      service: { pipelines: { traces: { receivers: string[]; processors: string[]; exporters: string[] } } };
+    };
+    const pipeline = config.service.pipelines.traces;
+    assert.deepEqual(pipeline.receivers, ['otlp']);
+    assert.ok(config.receivers.otlp.protocols.http.endpoint.endsWith(':4318'), 'OTLP/HTTP on 4318, where the services send');
+    const services = Object.fromEntries(
+      objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s.spec.ports.map((p: { port: number }) => p.port)]),
+    );
+    assert.ok(services['otel-collector'].includes(4318));
+    for (const name of pipeline.exporters) {
+      const [host, port] = config.exporters[name]!.endpoint.split(':');
+      assert.ok(services[host!]?.includes(Number(port)), `exporter ${name} → ${host}:${port} is a Service here`);
+    }
+    const mount = objects.find((o) => o.metadata.name === 'otel-collector' && o.kind === 'Deployment')!.spec.template.spec.containers[0];
+    assert.ok(mount.args.includes('--config=/etc/otelcol/config.yaml') && mount.volumeMounts[0].mountPath === '/etc/otelcol');
+  });
+
+  const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+  it('the Compose profile validates and every service passes the OTEL variables through (off when empty)', {
+    skip: compose ? false : 'docker-compose is not installed (npm test installs it with the Docker sandbox when root)',
+  }, () => {
+    const cfg = parseAllDocuments(
+      execFileSync('docker-compose', ['-f', `${root}compose.yml`, '--profile', 'tracing', 'config'], {
+        encoding: 'utf8',
+        env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318', TRACING_UI_URL: 'http://localhost:16686' },
+      }),
+    )[0]!.toJSON() as { services: Record<string, { environment?: Record<string, string>; volumes?: (string | { source: string })[] }> };
+    assert.ok(cfg.services['otel-collector'] && cfg.services.jaeger);
+    assert.ok(cfg.services['otel-collector']!.volumes?.some((v) => (typeof v === 'string' ? v : v.source).includes('deploy/tracing/otel-collector.yaml')));
+    for (const name of workloads) {
+      const env = cfg.services[name]!.environment!;
+      assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector:4318', name);
+      assert.ok(loadConfig(env).tracing.enabled, `${name}: its environment turns tracing on`);
+    }
+    assert.equal(cfg.services.webui!.environment!.TRACING_UI_URL, 'http://localhost:16686');
+    const plain = parseAllDocuments(execFileSync('docker-compose', ['-f', `${root}compose.yml`, 'config'], { encoding: 'utf8' }))[0]!.toJSON() as {
+      services: Record<string, { environment?: Record<string, string>; profiles?: string[] }>;
+    };
+    assert.deepEqual(plain.services['otel-collector']?.profiles, ['tracing'], 'the collector only with the profile');
+    for (const name of workloads) assert.equal(loadConfig(plain.services[name]!.environment!).tracing.enabled, false, `${name}: off by default`);
   });
 });
