@@ -12,7 +12,9 @@ COPY tsconfig.json ./
 COPY scripts/build.mjs scripts/build-web.mjs scripts/
 COPY src src
 COPY web web
-RUN npm run build && find dist -name '*.map' -exec rm {} +
+# v0.2 (npm run images -- --tag v0.2) is built with WORKER_DELAY_DEFAULT_MS=1000: the workshop's slower worker.
+ARG WORKER_DELAY_DEFAULT_MS=
+RUN WORKER_DELAY_DEFAULT_MS=${WORKER_DELAY_DEFAULT_MS} npm run build && find dist -name '*.map' -exec rm {} +
 
 FROM ${NODE_IMAGE} AS runtime
 ARG VERSION=latest

@@ -5,6 +5,9 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+// A release may change the worker's default first sleep (v0.2: 1 s, the workshop's rollout lesson; see npm run images).
+const workerDelay = process.env.WORKER_DELAY_DEFAULT_MS ?? '';
+if (!/^\d*$/.test(workerDelay)) throw new Error(`WORKER_DELAY_DEFAULT_MS must be a number of ms, got ${JSON.stringify(workerDelay)}`);
 rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: { cli: 'src/cli.ts', thread: 'src/system/thread.ts', healthcheck: 'src/healthcheck.ts' },
@@ -19,7 +22,10 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  define: { __DOCKERCOINS_PACKAGE_VERSION__: JSON.stringify(pkg.version) },
+  define: {
+    __DOCKERCOINS_PACKAGE_VERSION__: JSON.stringify(pkg.version),
+    __DOCKERCOINS_WORKER_DELAY_MS__: workerDelay ? workerDelay : 'undefined',
+  },
   // CommonJS dependencies (fastify, ioredis, pino…) call require() for Node's own modules.
   banner: { js: "import { createRequire as __dcRequire } from 'node:module'; const require = __dcRequire(import.meta.url);" },
 });

@@ -21,6 +21,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'pretty' | 'json';
 export type LivenessMode = 'cheap' | 'naive';
+export type SigtermMode = 'graceful' | 'ignore';
 
 // ---- parsers: (raw text, variable name) → value, or ConfigError naming the variable -------------------------
 
@@ -183,7 +184,7 @@ export const VARIABLES = {
   HASHER_URL: v(['http://hasher'], urlList(['http:']), 'where the worker finds hasher; a comma-separated list is allowed', 'hasher'),
   RNG_DELAY_MS: v(100, ms(), "rng's deliberate sleep per request", '0.5'),
   HASHER_DELAY_MS: v(100, ms(), "hasher's deliberate sleep per request", 'slow'),
-  WORKER_DELAY_MS: v(100, ms(), "the worker's sleep before each unit", '-100'),
+  WORKER_DELAY_MS: v(builtWorkerDelay(), ms(), "the worker's sleep before each unit (the v0.2 image: 1 s)", '-100', '`100`'),
   RNG_CONCURRENCY: v(1, integer(0, 1_000_000), 'requests rng serves at once (0 = unlimited)', 'one'),
   RNG_QUEUE_LIMIT: v(10_000, integer(0, 1_000_000), "requests allowed to wait in rng's queue before it answers 503 (0 = unlimited)", 'x'),
   HASHER_CONCURRENCY: v(0, integer(0, 1_000_000), 'requests hasher serves at once (0 = unlimited)', '1.5'),
@@ -197,6 +198,20 @@ export const VARIABLES = {
   METRICS_PORT: v(0, integer(0, 65_535), "the worker's admin listener: `/healthz`, `/readyz`, `/metrics` (0 = off)", '99999', '`0` (off)'),
   DRAIN_MS: v(5000, ms(), 'on SIGTERM, how long a service keeps serving with readiness failing', '5s', '`5000` (`0` under `npm start`)'),
   SHUTDOWN_TIMEOUT_MS: v(8000, integer(1, 600_000), 'hard deadline from SIGTERM to exit', '0'),
+  SIGTERM_MODE: v<SigtermMode>(
+    'graceful',
+    oneOf(['graceful', 'ignore'] as const),
+    '`ignore`: a service (rng, hasher, webui, worker) ignores SIGTERM and says so, as the original did — the rollout lesson (SIGINT still stops it)',
+    'never',
+  ),
+  WALLET_MAX: v(
+    0,
+    integer(0, 100_000_000),
+    'keep only the newest N coins in `wallet` (0 = all, the original); `/json` `coins` still counts every coin found',
+    '-1',
+    '`0` (`10000` under `--turbo`)',
+  ),
+  COIN_DIFFICULTY: v(1, integer(1, 64), 'leading zero hex digits that make a hash a coin (1 = the original: 1 in 16)', '0'),
   LIVENESS_MODE: v<LivenessMode>(
     'cheap',
     oneOf(['cheap', 'naive'] as const),
@@ -354,6 +369,8 @@ export interface ServerSettings {
   hostname: string;
   drainMs: number;
   shutdownTimeoutMs: number;
+  /** `ignore`: SIGTERM does nothing (the original's flaw, for the rollout lesson). */
+  sigtermMode: SigtermMode;
   adminRoutes: boolean;
   /** One info line per request. */
   accessLog: boolean;
@@ -382,6 +399,8 @@ export interface WorkerSettings {
   delayMs: number;
   loops: number;
   rngBytes: number;
+  /** Leading '0' hex digits that make a hash a coin. */
+  coinDifficulty: number;
   flushIntervalMs: number;
   httpTimeoutMs: number;
   retryMaxMs: number;
@@ -395,6 +414,8 @@ export interface LedgerSettings {
   url: string;
   namespace: string;
   timeoutMs: number;
+  /** Keep the newest N coins in `wallet`; 0 = all. */
+  walletMax: number;
 }
 
 /** The all-in-one's ports. */
@@ -453,6 +474,7 @@ export function loadConfig(env: Env = process.env): Config {
       hostname: x.HOSTNAME,
       drainMs: x.DRAIN_MS,
       shutdownTimeoutMs: x.SHUTDOWN_TIMEOUT_MS,
+      sigtermMode: x.SIGTERM_MODE,
       adminRoutes: x.ADMIN_ROUTES,
       accessLog: x.ACCESS_LOG,
       adminToken: x.ADMIN_TOKEN || x.LAB_TOKEN,
@@ -467,6 +489,7 @@ export function loadConfig(env: Env = process.env): Config {
       delayMs: x.WORKER_DELAY_MS,
       loops: x.WORKER_CONCURRENCY,
       rngBytes: x.RNG_BYTES,
+      coinDifficulty: x.COIN_DIFFICULTY,
       flushIntervalMs: x.FLUSH_INTERVAL_MS,
       httpTimeoutMs: x.HTTP_TIMEOUT_MS,
       retryMaxMs: x.RETRY_MAX_MS,
@@ -474,7 +497,7 @@ export function loadConfig(env: Env = process.env): Config {
       metricsPort: x.METRICS_PORT,
       hostname: x.HOSTNAME,
     },
-    ledger: { url: x.REDIS_URL, namespace: x.DOCKERCOINS_NAMESPACE, timeoutMs: x.REDIS_TIMEOUT_MS },
+    ledger: { url: x.REDIS_URL, namespace: x.DOCKERCOINS_NAMESPACE, timeoutMs: x.REDIS_TIMEOUT_MS, walletMax: x.WALLET_MAX },
     up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT },
     tracing,
     lab: x.LAB,
@@ -484,6 +507,12 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 declare const __DOCKERCOINS_PACKAGE_VERSION__: string | undefined;
+declare const __DOCKERCOINS_WORKER_DELAY_MS__: number | undefined;
+
+/** The worker's default first sleep: 100 ms, as the original; a release built with another (v0.2: 1 s) says so. */
+function builtWorkerDelay(): number {
+  return typeof __DOCKERCOINS_WORKER_DELAY_MS__ === 'number' ? __DOCKERCOINS_WORKER_DELAY_MS__ : 100;
+}
 
 /** package.json's version (set into the bundle at build time): what x-dockercoins-version says unless DOCKERCOINS_VERSION is set. */
 export function packageVersion(): string {

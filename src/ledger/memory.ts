@@ -6,7 +6,13 @@ const RECENT = 50;
 
 export class MemoryAccounting implements Accounting {
   private hashes = 0;
+  /** Every coin ever found (the wallet may keep only the newest). */
+  private found = 0;
+  /** In insertion order: the oldest first. */
   private readonly wallet = new Map<string, Buffer>();
+
+  constructor(private readonly walletMax = 0) {}
+
   private readonly recent: Coin[] = [];
   private readonly lastSeq = new Map<string, number>();
 
@@ -20,14 +26,16 @@ export class MemoryAccounting implements Accounting {
     const fresh = !this.wallet.has(hex);
     this.wallet.set(hex, Buffer.from(bytes));
     if (fresh) {
+      this.found++;
       this.recent.unshift({ hex, at: Date.now() });
       this.recent.length = Math.min(this.recent.length, RECENT);
+      if (this.walletMax > 0 && this.wallet.size > this.walletMax) this.wallet.delete(this.wallet.keys().next().value!);
     }
     return fresh;
   }
 
   async totals(): Promise<Totals> {
-    return { hashes: this.hashes, coins: this.wallet.size };
+    return { hashes: this.hashes, coins: Math.max(this.found, this.wallet.size) };
   }
 
   async recentCoins(limit: number): Promise<Coin[]> {
@@ -53,11 +61,11 @@ export class MemoryStatsBoard implements StatsBoard {
   }
 }
 
-export function memoryLedger(): Ledger {
+export function memoryLedger(walletMax = 0): Ledger {
   return {
     kind: 'memory',
     where: 'in-memory',
-    accounts: new MemoryAccounting(),
+    accounts: new MemoryAccounting(walletMax),
     board: new MemoryStatsBoard(),
     ping: async () => undefined,
     close: async () => undefined,

@@ -21,17 +21,27 @@ redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return 1`;
 
+// A new coin: counted in \`coins:found\` (every coin ever found, exactly once: a retried save finds it in the wallet),
+// listed in \`coins:recent\`; with WALLET_MAX (ARGV[4] > 0) the wallet keeps the newest N, oldest out first.
 const COIN_LUA = `
 local fresh = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if fresh == 1 then
+  redis.call('INCR', KEYS[3])
   redis.call('LPUSH', KEYS[2], ARGV[1] .. ' ' .. ARGV[3])
   redis.call('LTRIM', KEYS[2], 0, ${RECENT - 1})
+  local max = tonumber(ARGV[4])
+  if max > 0 then
+    redis.call('LPUSH', KEYS[4], ARGV[1])
+    while redis.call('LLEN', KEYS[4]) > max do
+      redis.call('HDEL', KEYS[1], redis.call('RPOP', KEYS[4]))
+    end
+  end
 end
 return fresh`;
 
 type Client = Redis & {
   dcFlush(hashesKey: string, seqKey: string, units: number, seq: number, ttl: number): Promise<number>;
-  dcCoin(walletKey: string, recentKey: string, hex: string, bytes: Buffer, at: number): Promise<number>;
+  dcCoin(walletKey: string, recentKey: string, foundKey: string, orderKey: string, hex: string, bytes: Buffer, at: number, walletMax: number): Promise<number>;
 };
 
 /** Tracing on: every command (or pipeline) is a client span, child of the unit, request or tick it serves. */
@@ -41,6 +51,7 @@ class RedisAccounting implements Accounting {
   constructor(
     private readonly client: Client,
     private readonly span: Traced,
+    private readonly walletMax: number,
   ) {}
 
   async addHashes({ worker, seq, units }: FlushBatch): Promise<void> {
@@ -48,15 +59,24 @@ class RedisAccounting implements Accounting {
   }
 
   async addCoin(hex: string, bytes: Buffer): Promise<boolean> {
-    return (await this.span('EVALSHA coin', () => this.client.dcCoin('wallet', 'coins:recent', hex, bytes, Date.now()))) === 1;
+    return (
+      (await this.span('EVALSHA coin', () =>
+        this.client.dcCoin('wallet', 'coins:recent', 'coins:found', 'wallet:order', hex, bytes, Date.now(), this.walletMax),
+      )) === 1
+    );
   }
 
   async totals(): Promise<Totals> {
-    const results = await this.span('GET HLEN', () => this.client.pipeline().get('hashes').hlen('wallet').exec());
+    const results = await this.span('GET HLEN GET', () => this.client.pipeline().get('hashes').hlen('wallet').get('coins:found').exec());
     if (!results) throw new Error('Redis pipeline returned nothing');
     for (const [err] of results) if (err) throw err;
-    const hashes = Number(results[0]?.[1] ?? 0);
-    return { hashes: Number.isSafeInteger(hashes) ? hashes : 0, coins: Number(results[1]?.[1] ?? 0) };
+    const count = (i: number) => {
+      const n = Number(results[i]?.[1] ?? 0);
+      return Number.isSafeInteger(n) ? n : 0;
+    };
+    // The wallet's size, as the original, or every coin found when the wallet keeps only the newest (WALLET_MAX);
+    // the larger is right either way (an original worker sharing this Redis adds to the wallet only).
+    return { hashes: count(0), coins: Math.max(count(1), count(2)) };
   }
 
   async recentCoins(limit: number): Promise<Coin[]> {
@@ -113,7 +133,7 @@ export function redisLedger(settings: LedgerSettings, logger: Logger, tracer?: T
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   });
   redis.defineCommand('dcFlush', { numberOfKeys: 2, lua: FLUSH_LUA });
-  redis.defineCommand('dcCoin', { numberOfKeys: 2, lua: COIN_LUA });
+  redis.defineCommand('dcCoin', { numberOfKeys: 4, lua: COIN_LUA });
   const client = redis as Client;
   const server = { host: client.options.host ?? 'redis', port: client.options.port ?? 6379 };
   const span: Traced = (operation, fn) => redisSpan(tracer, operation, server, fn);
@@ -130,7 +150,7 @@ export function redisLedger(settings: LedgerSettings, logger: Logger, tracer?: T
   return {
     kind: 'redis',
     where,
-    accounts: new RedisAccounting(client, span),
+    accounts: new RedisAccounting(client, span, settings.walletMax),
     board: new RedisStatsBoard(client, span),
     ping: async () => void (await client.ping()),
     async close() {

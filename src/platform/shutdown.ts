@@ -1,10 +1,16 @@
 // SIGTERM/SIGINT: run the caller's ordered stop steps once, bounded by a hard deadline, then exit 0.
-// A second signal while stopping exits at once.
+// A second signal while stopping exits at once. SIGTERM_MODE=ignore: SIGTERM is ignored, as the original's
+// processes did (the rollout lesson: pods stay Terminating until the grace period ends and they are killed).
+import type { SigtermMode } from '../config.js';
 import type { Logger } from './logger.js';
 
-export function exitOnSignals(logger: Logger, deadlineMs: number, stop: (signal: string) => Promise<void>): void {
+export function exitOnSignals(logger: Logger, deadlineMs: number, stop: (signal: string) => Promise<void>, sigterm: SigtermMode = 'graceful'): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGTERM' && sigterm === 'ignore') {
+      logger.warn('SIGTERM received: ignored (SIGTERM_MODE=ignore, as the original) — this process only stops when killed');
+      return;
+    }
     if (stopping) {
       logger.warn(`${signal} again: exiting now`);
       process.exit(1);

@@ -239,7 +239,7 @@ function needLedger(spec: ComponentSpec, ctx: Context): Ledger {
 
 /** The ledger a config asks for: Redis at REDIS_URL (its commands traced when a tracer is given), or in-memory. */
 export async function openLedger(config: Config, useRedis: boolean, logger: Logger, tracer?: Tracer): Promise<Ledger> {
-  if (!useRedis) return (await import('../ledger/memory.js')).memoryLedger();
+  if (!useRedis) return (await import('../ledger/memory.js')).memoryLedger(config.ledger.walletMax);
   return (await import('../ledger/redis.js')).redisLedger(config.ledger, logger, tracer);
 }
 

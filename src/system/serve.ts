@@ -21,7 +21,7 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
 
   if (kind === 'rng' || kind === 'hasher') {
     await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, { config, log, kit }));
-    exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget));
+    exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget), config.server.sigtermMode);
     return;
   }
 
@@ -30,7 +30,7 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
   const ctx = { config, log, ledger: ledger.ledger, kit };
   if (kind === 'webui') {
     await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, ctx));
-    exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget));
+    exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget), config.server.sigtermMode);
     return;
   }
 
@@ -41,9 +41,14 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
     `worker started: rng ${rngUrls.join(',')} · hasher ${hasherUrls.join(',')} · ledger ${ledger.ledger.where}` +
       (metricsPort ? ` · admin on port ${metricsPort}` : ''),
   );
-  exitOnSignals(logger, config.server.shutdownTimeoutMs, async () => {
-    await supervisor.stop(stopBudget);
-    const t = workers.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
-    logger.info(`stopped: ${t.units} units done, ${t.flushed} flushed${t.unflushed ? `, ${t.unflushed} NOT flushed (ledger unreachable)` : ''}`);
-  });
+  exitOnSignals(
+    logger,
+    config.server.shutdownTimeoutMs,
+    async () => {
+      await supervisor.stop(stopBudget);
+      const t = workers.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
+      logger.info(`stopped: ${t.units} units done, ${t.flushed} flushed${t.unflushed ? `, ${t.unflushed} NOT flushed (ledger unreachable)` : ''}`);
+    },
+    config.server.sigtermMode,
+  );
 }

@@ -42,14 +42,18 @@ export function parseUpArgs(argv: string[]): UpOptions {
   return opts;
 }
 
-/** The settings `up` runs with: --turbo zeroes every delay, lifts rng's limit and turns the access log off unless
- *  ACCESS_LOG says otherwise; no drain unless DRAIN_MS is set. */
+const TURBO_WALLET_MAX = 10_000;
+
+/** The settings `up` runs with: --turbo zeroes every delay, lifts rng's limit, turns the access log off unless
+ *  ACCESS_LOG says otherwise and bounds the wallet unless WALLET_MAX does; no drain unless DRAIN_MS is set. */
 export function upConfig(config: Config, opts: UpOptions): Config {
   const c: Config = { ...config, server: { ...config.server, drainMs: config.given.has('DRAIN_MS') ? config.server.drainMs : 0 } };
   if (opts.redis) c.ledger = { ...c.ledger, url: opts.redis };
   if (!opts.turbo) return c;
   const server = { ...c.server, accessLog: c.given.has('ACCESS_LOG') ? c.server.accessLog : false };
-  return { ...c, server, rng: { ...c.rng, delayMs: 0, concurrency: 0 }, hasher: { ...c.hasher, delayMs: 0 }, worker: { ...c.worker, delayMs: 0 } };
+  // ~1 hash in 16 is a coin: at 15,000 hashes/s an unbounded wallet would grow by ~2 GB a day.
+  const ledger = { ...c.ledger, walletMax: c.given.has('WALLET_MAX') ? c.ledger.walletMax : TURBO_WALLET_MAX };
+  return { ...c, server, ledger, rng: { ...c.rng, delayMs: 0, concurrency: 0 }, hasher: { ...c.hasher, delayMs: 0 }, worker: { ...c.worker, delayMs: 0 } };
 }
 
 export async function up(opts: UpOptions, baseConfig: Config): Promise<void> {

@@ -13,7 +13,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface LoopParts {
   /** Read at every unit: the lab may change the delay while the loop runs. */
-  settings: Readonly<Pick<WorkerSettings, 'delayMs' | 'rngBytes' | 'retryMaxMs'>>;
+  settings: Readonly<Pick<WorkerSettings, 'delayMs' | 'rngBytes' | 'retryMaxMs' | 'coinDifficulty'>>;
   rng: Upstream;
   hasher: Upstream;
   tally: Tally;
@@ -35,7 +35,7 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
     let t = performance.now();
     const started = t;
     const unit = async (span?: Span) => {
-      const { delayMs, rngBytes } = settings;
+      const { delayMs, rngBytes, coinDifficulty } = settings;
       if (delayMs > 0) await sleep(delayMs, undefined, { signal: finish });
       t = observer.spent('sleep', t);
       cause = 'rng';
@@ -49,7 +49,7 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
       if (!HEX64.test(hex))
         throw new UpstreamError('hasher', 'answer', `hasher answered something that is not a SHA-256 hex: ${JSON.stringify(hex.slice(0, 80))}`);
       tally.unitDone();
-      if (hex.startsWith('0')) {
+      if (isCoin(hex, coinDifficulty)) {
         cause = 'ledger';
         await tally.keepCoin(hex, random.body);
         observer.spent('ledger', t);
@@ -76,4 +76,10 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
 export function backoff(failures: number, maxMs: number): number {
   const base = Math.min(maxMs, 200 * 2 ** Math.min(failures - 1, 20));
   return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** The original's rule is one leading '0' (1 hash in 16); COIN_DIFFICULTY asks for more. */
+export function isCoin(hex: string, difficulty: number): boolean {
+  for (let i = 0; i < difficulty; i++) if (hex.charCodeAt(i) !== 48) return false;
+  return true;
 }

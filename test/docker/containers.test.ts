@@ -179,6 +179,35 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
     }
   });
 
+  it('npm run images: v0.1 and v0.2 build; the v0.2 worker is 4× slower by default (rollout lesson); v0.3 does not exist', async () => {
+    for (const tag of ['v0.1', 'v0.2']) await sh('npm', ['run', '--silent', 'images', '--', '--tag', tag], {}, 600_000);
+    const refused = await sh('npm', ['run', '--silent', 'images', '--', '--tag', 'v0.3']).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+    assert.match(refused, /v0\.3 deliberately does not exist/);
+    // The same Compose file at each tag, side by side, one worker each, no WORKER_DELAY_MS given: the image decides.
+    const [v1, v2] = [new Project('dcv01', { TAG: 'v0.1' }), new Project('dcv02', { TAG: 'v0.2', SIGTERM_MODE: 'ignore' })];
+    try {
+      await Promise.all([v1.up(), v2.up()]);
+      await Promise.all([v1.healthy(5), v2.healthy(5)]);
+      const version = (await fetch(`${v2.rng}/`)).headers.get('x-dockercoins-version');
+      assert.equal(version, 'v0.2');
+      await sleep(3000);
+      const [r1, r2] = await Promise.all([measureRate(v1.webui, 15), measureRate(v2.webui, 15)]);
+      console.log(`one worker: v0.1 ${r1.toFixed(2)} hashes/s, v0.2 ${r2.toFixed(2)} hashes/s`);
+      assert.ok(Math.abs(r1 / 3.33 - 1) < 0.15, `v0.1: ${r1.toFixed(2)} hashes/s, the model says 3.33`);
+      assert.ok(Math.abs(r2 / 0.833 - 1) < 0.2, `v0.2: ${r2.toFixed(2)} hashes/s, the model says 0.83 (1 s + 100 ms + 100 ms)`);
+      // SIGTERM_MODE=ignore: `stop` waits its whole timeout, then the engine kills (137), as the original's did.
+      const id = (await v2.compose('ps', '-q', 'worker')).trim();
+      await v2.compose('stop', '-t', '3', 'worker');
+      assert.equal((await sh('docker', ['inspect', '--format', '{{.State.ExitCode}}', id])).trim(), '137', 'killed, not exited');
+      assert.match(await v2.compose('logs', '--no-color', 'worker'), /SIGTERM received: ignored \(SIGTERM_MODE=ignore/);
+    } finally {
+      await Promise.all([v1.compose('down', '-v'), v2.compose('down', '-v')]);
+    }
+  });
+
   it('compose files validate: the monitoring profile and the dev override', async () => {
     const cfg = parse(await sh('docker-compose', ['-f', 'compose.yml', '--profile', 'monitoring', 'config'])) as { services: Record<string, unknown> };
     assert.ok(cfg.services.prometheus && cfg.services.grafana);

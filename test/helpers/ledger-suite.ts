@@ -23,7 +23,7 @@ export function stats(worker: string, units: number): WorkerStats {
   };
 }
 
-export function ledgerBehaviour(kind: string, make: () => Promise<Ledger>): void {
+export function ledgerBehaviour(kind: string, make: (walletMax?: number) => Promise<Ledger>): void {
   describe(`${kind} ledger`, () => {
     it('counts hashes and applies a retried flush only once', async () => {
       const l = await make();
@@ -44,6 +44,20 @@ export function ledgerBehaviour(kind: string, make: () => Promise<Ledger>): void
       assert.deepEqual(
         (await l.accounts.recentCoins(5)).map((c) => c.hex),
         ['0bbb', '0aaa'],
+      );
+      await l.close();
+    });
+
+    it('WALLET_MAX: keeps the newest N coins, counts every coin found exactly once', async () => {
+      const l = await make(3);
+      const hexes = Array.from({ length: 10 }, (_, i) => `0${i.toString(16)}${'a'.repeat(62)}`);
+      for (const hex of hexes) assert.equal(await l.accounts.addCoin(hex, Buffer.from(hex)), true);
+      // A save retried after a lost reply: the newest are still in the wallet, so it is not counted again.
+      assert.equal(await l.accounts.addCoin(hexes[9]!, Buffer.from('x')), false);
+      assert.equal((await l.accounts.totals()).coins, 10);
+      assert.deepEqual(
+        (await l.accounts.recentCoins(3)).map((c) => c.hex),
+        [hexes[9], hexes[8], hexes[7]],
       );
       await l.close();
     });

@@ -14,21 +14,21 @@ const redis = new TestRedis();
 before(() => redis.start());
 after(() => redis.stop());
 
-async function connect(url: string, namespace: string, timeoutMs = 1000): Promise<Ledger> {
-  const l = redisLedger({ url, namespace, timeoutMs }, silentLogger());
+async function connect(url: string, namespace: string, timeoutMs = 1000, walletMax = 0): Promise<Ledger> {
+  const l = redisLedger({ url, namespace, timeoutMs, walletMax }, silentLogger());
   await waitFor('ledger', () => l.ping().then(() => true));
   return l;
 }
 
 let n = 0;
-ledgerBehaviour('redis', () => connect(redis.url, `t${++n}`));
+ledgerBehaviour('redis', (walletMax) => connect(redis.url, `t${++n}`, 1000, walletMax));
 
 describe('redis ledger, as the original sees it', () => {
   it('uses the original keys: `hashes` an integer string, `wallet` hex → raw bytes', async () => {
     const l = await connect(redis.url, '');
     const raw = redis.client();
     try {
-      await raw.del('hashes', 'wallet');
+      await raw.del('hashes', 'wallet', 'coins:found', 'wallet:order');
       const bytes = randomBytes(32);
       const hex = createHash('sha256').update(bytes).digest('hex');
       await l.accounts.addHashes({ worker: 'orig', seq: 1, units: 7 });
@@ -38,6 +38,28 @@ describe('redis ledger, as the original sees it', () => {
       assert.deepEqual(await raw.hgetBuffer('wallet', hex), bytes);
       await raw.hset('wallet', 'f00d', 'from the original');
       assert.deepEqual(await l.accounts.totals(), { hashes: 10, coins: 2 });
+    } finally {
+      raw.disconnect();
+      await l.close();
+    }
+  });
+
+  it('WALLET_MAX: the wallet hash holds the newest N, `coins:found` every coin, and the original still reads it', async () => {
+    const l = await connect(redis.url, 'bounded', 1000, 5);
+    const raw = redis.client();
+    try {
+      const found: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const bytes = randomBytes(32);
+        const hex = `0${createHash('sha256').update(bytes).digest('hex').slice(1)}`;
+        found.push(hex);
+        await l.accounts.addCoin(hex, bytes);
+      }
+      assert.equal(await raw.hlen('bounded:wallet'), 5);
+      assert.deepEqual((await raw.hkeys('bounded:wallet')).sort(), found.slice(-5).sort());
+      assert.equal(await raw.llen('bounded:wallet:order'), 5);
+      assert.equal(await raw.get('bounded:coins:found'), '40');
+      assert.equal((await l.accounts.totals()).coins, 40);
     } finally {
       raw.disconnect();
       await l.close();

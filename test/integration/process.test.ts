@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { get } from '../helpers/net.js';
-import { CLI, cleanEnv, Proc } from '../helpers/proc.js';
+import { CLI, cleanEnv, Proc, startService } from '../helpers/proc.js';
 
 const QUIET = { HOST: '127.0.0.1', PORT: '0' };
 
@@ -47,6 +47,21 @@ describe('graceful shutdown', () => {
     const ms = Date.now() - t0;
     assert.equal(code, 0);
     assert.ok(ms >= 800, `exit after ${ms} ms (drain 800)`);
+  });
+
+  it('SIGTERM_MODE=ignore: SIGTERM is ignored and said so (the rollout lesson); SIGINT and SIGKILL still stop it', async () => {
+    const { p, url } = await startService('hasher', { SIGTERM_MODE: 'ignore' });
+    try {
+      p.child.kill('SIGTERM');
+      await p.waitOutput(/SIGTERM received: ignored \(SIGTERM_MODE=ignore/);
+      await sleep(1000);
+      assert.ok(p.alive, 'still running a second after SIGTERM');
+      assert.equal((await get(`${url}/readyz`)).status, 200, 'and still ready: nothing started to stop');
+      const { code } = await p.stop('SIGINT');
+      assert.equal(code, 0);
+    } finally {
+      await p.stop('SIGKILL');
+    }
   });
 
   it('with DRAIN_MS=0 a service exits at once, finishing the request in flight', async () => {

@@ -2,4 +2,4 @@
 import { memoryLedger } from '../../src/ledger/memory.js';
 import { ledgerBehaviour } from '../helpers/ledger-suite.js';
 
-ledgerBehaviour('memory', async () => memoryLedger());
+ledgerBehaviour('memory', async (walletMax) => memoryLedger(walletMax));

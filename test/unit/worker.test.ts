@@ -12,7 +12,7 @@ import type { HttpService } from '../../src/platform/http-service.js';
 import { renderMetrics } from '../../src/platform/metrics.js';
 import { createRng } from '../../src/rng/app.js';
 import { WorkerGroup } from '../../src/worker/group.js';
-import { backoff } from '../../src/worker/loop.js';
+import { backoff, isCoin } from '../../src/worker/loop.js';
 import { InjectTransport, metricOf } from '../helpers/inject.js';
 import { sample, waitFor } from '../helpers/net.js';
 import { serviceBase, silentLogger, testConfig } from '../helpers/quiet.js';
@@ -249,5 +249,33 @@ describe('worker', () => {
   it('back-off is capped and jittered', () => {
     assert.ok(backoff(1, 5000) >= 160 && backoff(1, 5000) <= 240);
     for (let i = 0; i < 50; i++) assert.ok(backoff(30, 5000) <= 6000);
+  });
+});
+
+describe('coins', () => {
+  it('COIN_DIFFICULTY: leading zero hex digits (1 = the original: 1 hash in 16)', async () => {
+    assert.ok(isCoin('0f', 1) && !isCoin('f0', 1) && isCoin('00a', 2) && !isCoin('0a0', 2));
+    const s = await services({ ...TURBO, COIN_DIFFICULTY: '2', FLUSH_INTERVAL_MS: '100' });
+    const ledger = memoryLedger();
+    const kept: string[] = [];
+    const addCoin = ledger.accounts.addCoin.bind(ledger.accounts);
+    ledger.accounts.addCoin = async (hex, bytes) => {
+      kept.push(hex);
+      return addCoin(hex, bytes);
+    };
+    const { g } = group(s, ledger);
+    try {
+      await g.start(2);
+      await waitFor('3000 units', async () => g.workers.reduce((n, w) => n + w.units, 0) >= 3000, 30_000);
+      await g.stop();
+      assert.ok(
+        kept.every((hex) => hex.startsWith('00')),
+        kept.filter((h) => !h.startsWith('00')).join(),
+      );
+      // 1 in 256 at difficulty 2: ~12 of 3,000 units (1 in 16 would give ~190).
+      assert.ok(kept.length < 60, `${kept.length} coins`);
+    } finally {
+      await s.close();
+    }
   });
 });
