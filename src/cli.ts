@@ -11,10 +11,12 @@ const USAGE = `DockerCoins ${packageVersion()}
 usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--turbo] [--redis URL]
        dockercoins scale worker=N [rng=N] [hasher=N] [rngConcurrency=N] … [--url http://127.0.0.1:8000]
        dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
+       dockercoins doctor                             (checks rng, hasher, Redis and WEBUI_URL hop by hop)
 
 up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT (8001), hasher on HASHER_PORT (8002),
     workers, and an in-memory ledger unless --redis or REDIS_URL is given. --turbo sets every delay to 0.
 scale: changes a running "up" (its lab API): workers, rng and hasher instances, rng concurrency, the delays.
+doctor: DNS, TCP, banner, GET /32, POST /, Redis PING and a scratch key, webui /json — exit 0 when all work, 1 if not.
 See README.md for every environment variable.`;
 
 async function main(argv: string[]): Promise<void> {
@@ -29,6 +31,13 @@ async function main(argv: string[]): Promise<void> {
     if (command === 'scale') {
       const { scale } = await import('./system/scale.js');
       return await scale(rest, loadConfig());
+    }
+    if (command === 'doctor') {
+      if (rest.length > 0) throw new UsageError('doctor takes no options; it reads RNG_URL, HASHER_URL, REDIS_URL, WEBUI_URL');
+      const config = loadConfig();
+      const { doctor } = await import('./system/doctor.js');
+      process.exitCode = await doctor(config, config.webuiUrl);
+      return;
     }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);

@@ -182,6 +182,7 @@ export const VARIABLES = {
   ),
   RNG_URL: v(['http://rng'], urlList(['http:']), 'where the worker finds rng; a comma-separated list is allowed', 'ftp://rng'),
   HASHER_URL: v(['http://hasher'], urlList(['http:']), 'where the worker finds hasher; a comma-separated list is allowed', 'hasher'),
+  WEBUI_URL: v('', oneUrl(['http:', 'https:']), '`dockercoins doctor` also checks the webui there (e.g. `http://webui`)', 'webui', 'unset'),
   RNG_DELAY_MS: v(100, ms(), "rng's deliberate sleep per request", '0.5'),
   HASHER_DELAY_MS: v(100, ms(), "hasher's deliberate sleep per request", 'slow'),
   WORKER_DELAY_MS: v(builtWorkerDelay(), ms(), "the worker's sleep before each unit (the v0.2 image: 1 s)", '-100', '`100`'),
@@ -437,6 +438,8 @@ export interface Config {
   healthcheckPort: number;
   /** A standalone webui serves /api/lab (read-only). */
   lab: boolean;
+  /** WEBUI_URL: where `doctor` checks the webui ('' = not). */
+  webuiUrl: string;
   /** Variables the environment set explicitly (some defaults differ under `dockercoins up`). */
   given: ReadonlySet<VariableName>;
 }
@@ -501,6 +504,7 @@ export function loadConfig(env: Env = process.env): Config {
     up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT },
     tracing,
     lab: x.LAB,
+    webuiUrl: x.WEBUI_URL,
     healthcheckPort: x.HEALTHCHECK_PORT || x.METRICS_PORT || x.PORT,
     given,
   };
