@@ -10,18 +10,24 @@ import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-type Obj = { apiVersion: string; kind: string; metadata: { name: string }; spec: Record<string, any> } & Record<string, any>;
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, any>;
+} & Record<string, any>;
 
 const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'apps/v1/DaemonSet': DaemonSet,
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
+  'v1/Pod': Pod,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -41,6 +47,8 @@ const KNOWN: Record<string, string[]> = {
     'nodeSelector',
     'affinity',
     'tolerations',
+    'topologySpreadConstraints',
+    'restartPolicy',
   ],
   container: [
     'name',
@@ -152,7 +160,7 @@ describe('plain Kubernetes manifests', () => {
 describe('Helm chart', () => {
   let helm: string;
   const chart = `${root}deploy/helm/dockercoins`;
-  const template = (...args: string[]) => docs(execFileSync(helm, ['template', 'dc', chart, ...args], { encoding: 'utf8' }));
+  const template = (...args: string[]) => docs(execFileSync(helm, ['template', 'dc', chart, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
   before(() => {
     helm = execFileSync(`${root}scripts/fetch-k8s-tool.sh`, ['helm'], { encoding: 'utf8' }).trim();
   });
@@ -205,6 +213,76 @@ describe('Helm chart', () => {
     assert.equal(rng.spec.replicas, undefined, 'the HPA owns the replica count');
     assert.equal(rng.spec.template.spec.containers[0].image, 'registry.local:5000/rng:v0.2');
     assert.ok(rng.spec.template.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'LIVENESS_MODE' && e.value === 'naive'));
+  });
+
+  it('parity with podinfo: helm test runs doctor, startup probes, topology spread, annotations, ServiceMonitor, HTTPRoute', () => {
+    const objects = template(
+      '--set',
+      'serviceMonitor.enabled=true',
+      '--set',
+      'serviceMonitor.labels.release=kube-prometheus-stack',
+      '--set',
+      'httpRoute.enabled=true',
+      '--set',
+      'httpRoute.parentRefs[0].name=public',
+      '--set',
+      'httpRoute.hostnames[0]=coins.example.com',
+      '--set',
+      'podAnnotations.team=platform',
+    );
+    const crds = ['ServiceMonitor', 'HTTPRoute'];
+    validate(
+      objects.filter((o) => !crds.includes(o.kind)),
+      'parity',
+    );
+    const workloads = objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== 'redis');
+    for (const w of workloads) {
+      const pod = w.spec.template;
+      assert.equal(pod.metadata.annotations?.team, 'platform', w.metadata.name);
+      assert.equal(pod.spec.topologySpreadConstraints[0].whenUnsatisfiable, 'ScheduleAnyway', 'spreading never blocks scheduling');
+      assert.deepEqual(pod.spec.topologySpreadConstraints[0].labelSelector.matchLabels, w.spec.selector.matchLabels);
+      const c = pod.spec.containers[0];
+      assert.equal(c.startupProbe.httpGet.path, '/healthz');
+      assert.equal(c.startupProbe.httpGet.port, c.livenessProbe.httpGet.port);
+    }
+    // Every ServiceMonitor finds a Service by its labels, on a port of that name, and the port serves /metrics.
+    const services = objects.filter((o) => o.kind === 'Service');
+    const monitors = objects.filter((o) => o.kind === 'ServiceMonitor');
+    assert.equal(monitors.length, 4);
+    for (const m of monitors) {
+      assert.equal(m.apiVersion, 'monitoring.coreos.com/v1');
+      assert.equal(m.metadata.labels?.release, 'kube-prometheus-stack');
+      const match = services.filter((s) => Object.entries(m.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v));
+      assert.equal(match.length, 1, `${m.metadata.name} selects one Service`);
+      const port = match[0]!.spec.ports.find((p: { name: string }) => p.name === m.spec.endpoints[0].port);
+      assert.ok(port, `${m.metadata.name}: port ${m.spec.endpoints[0].port}`);
+      assert.equal(port.port, m.metadata.name === 'worker' ? 9100 : 80);
+      assert.equal(m.spec.endpoints[0].path, '/metrics');
+    }
+    const route = objects.find((o) => o.kind === 'HTTPRoute')!;
+    assert.equal(route.apiVersion, 'gateway.networking.k8s.io/v1');
+    assert.deepEqual(route.spec.parentRefs, [{ name: 'public' }]);
+    assert.deepEqual(route.spec.hostnames, ['coins.example.com']);
+    assert.deepEqual(route.spec.rules[0].backendRefs, [{ name: 'webui', port: 80 }]);
+    assert.ok(services.some((s) => s.metadata.name === 'webui' && s.spec.ports[0].port === 80));
+    // helm test: a pod that runs doctor with the services' addresses, let through by the NetworkPolicies.
+    const test = objects.find((o) => o.kind === 'Pod')!;
+    assert.equal(test.metadata.annotations?.['helm.sh/hook'], 'test');
+    const c = test.spec.containers[0];
+    assert.deepEqual(c.command, ['node', 'dist/cli.js', 'doctor']);
+    const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const config = loadConfig(env);
+    assert.deepEqual(
+      [config.worker.rngUrls, config.worker.hasherUrls, config.ledger.url, config.webuiUrl],
+      [['http://rng'], ['http://hasher'], 'redis://redis:6379', 'http://webui'],
+    );
+    for (const np of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+      const admits = np.spec.ingress[0].from.some((f: { podSelector: { matchLabels: Record<string, string> } }) =>
+        Object.entries(f.podSelector.matchLabels).every(([k, v]) => test.metadata.labels?.[k] === v),
+      );
+      assert.ok(admits, `${np.metadata.name} lets the doctor through`);
+    }
+    assert.throws(() => template('--set', 'httpRoute.enabled=true'), /httpRoute.parentRefs/);
   });
 
   it('tracing.endpoint turns tracing on in every service (the variables our config accepts), the viewer in the webui', () => {
