@@ -3,7 +3,9 @@
 // expectations (names, ports, probes that avoid the cascade, a locked-down securityContext).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
@@ -128,8 +130,29 @@ describe('plain Kubernetes manifests', () => {
   const dir = `${root}deploy/kubernetes/`;
   const all = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
 
+  const extra = [
+    'extras/rng-daemonset.yaml',
+    'components/network-policies/networkpolicy.yaml',
+    'components/monitoring/hpa-rng.yaml',
+    'components/monitoring/worker-metrics.yaml',
+    'components/monitoring/networkpolicy-prometheus.yaml',
+  ];
+  let kubectl: string;
+  before(() => {
+    kubectl = execFileSync(`${root}scripts/fetch-k8s-tool.sh`, ['kubectl'], { encoding: 'utf8' }).trim();
+  });
+  /** kubectl kustomize of a kustomization made in a temporary folder: these resources and components. */
+  const kustomize = (resources: string[], components: string[] = []) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'dc-kz-'));
+    const rel = (p: string) => relative(tmp, `${root}deploy/${p}`);
+    writeFileSync(join(tmp, 'kustomization.yaml'), `resources: [${resources.map(rel).join(', ')}]\ncomponents: [${components.map(rel).join(', ')}]\n`);
+    return docs(
+      execFileSync(kubectl, ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', tmp], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+  };
+
   it('every object is valid and has no unknown field', () => {
-    for (const f of [...all, 'extras/rng-daemonset.yaml', 'extras/hpa-rng.yaml']) validate(docs(readFileSync(dir + f, 'utf8')), f);
+    for (const f of [...all, ...extra]) validate(docs(readFileSync(dir + f, 'utf8')), f);
   });
 
   it("use the workshop's names and ports, safe probes and a locked-down securityContext", () => {
@@ -147,10 +170,35 @@ describe('plain Kubernetes manifests', () => {
     for (const f of all) assert.match(kustomization, new RegExp(f.replace('.', '\\.')), `kustomization lists ${f}`);
   });
 
+  it('Kustomize: the base (with its NetworkPolicies), each component, and the observability overlay build', () => {
+    const base = docs(execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8' }));
+    validate(base, 'kustomize base');
+    checkWorkloads(base, 'kustomize base');
+    assert.equal(base.filter((o) => o.kind === 'NetworkPolicy').length, 4, 'least privilege on by default');
+    const deployments = (objects: Obj[]) => objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== 'redis');
+    const overlay = docs(execFileSync(kubectl, ['kustomize', `${root}deploy/overlays/observability`], { encoding: 'utf8' }));
+    validate(overlay, 'observability overlay');
+    for (const d of deployments(overlay)) {
+      const env = envOf(d);
+      assert.equal(loadConfig(env).tracing.url, 'http://otel-collector:4318/v1/traces', d.metadata.name);
+      const a = d.spec.template.metadata.annotations ?? {};
+      assert.deepEqual([a['prometheus.io/scrape'], a['prometheus.io/port']], ['true', d.metadata.name === 'worker' ? '9100' : '80'], d.metadata.name);
+    }
+    assert.ok(overlay.some((o) => o.kind === 'HorizontalPodAutoscaler' && o.spec.scaleTargetRef.name === 'rng'));
+    const metrics = overlay.find((o) => o.kind === 'Service' && o.metadata.name === 'worker-metrics')!;
+    assert.deepEqual([metrics.spec.clusterIP, metrics.spec.ports[0].port], ['None', 9100]);
+    const naive = kustomize(['kubernetes'], ['kubernetes/components/naive-liveness']);
+    validate(naive, 'naive liveness');
+    const rng = naive.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rng')!;
+    assert.equal(envOf(rng).LIVENESS_MODE, 'naive');
+    assert.equal(rng.spec.template.spec.containers[0].livenessProbe.timeoutSeconds, 1);
+    assert.equal(envOf(rng).DRAIN_MS, '5000', 'the patch adds to the env, keeps the rest');
+  });
+
   it('the naive-liveness patch really points liveness at the queue (for teaching)', () => {
     const patch =
-      docs(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0] ??
-      (parseAllDocuments(readFileSync(`${dir}extras/rng-naive-liveness.yaml`, 'utf8'))[0]!.toJSON() as Obj);
+      docs(readFileSync(`${dir}components/naive-liveness/rng-naive-liveness.yaml`, 'utf8'))[0] ??
+      (parseAllDocuments(readFileSync(`${dir}components/naive-liveness/rng-naive-liveness.yaml`, 'utf8'))[0]!.toJSON() as Obj);
     const c = patch.spec.template.spec.containers[0];
     assert.deepEqual(c.env, [{ name: 'LIVENESS_MODE', value: 'naive' }]);
     assert.equal(c.livenessProbe.timeoutSeconds, 1);
