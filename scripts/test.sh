@@ -58,7 +58,7 @@ tracked() { git status --porcelain --untracked-files=no 2>/dev/null; git diff 2>
 before=$(tracked)
 set +e
 node --import tsx --test --test-force-exit --test-concurrency=1 --test-reporter=spec \
-  test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/browser/*.test.ts test/docker/*.test.ts 2>&1 | tee "$log"
+  test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/soak/*.test.ts test/browser/*.test.ts test/docker/*.test.ts 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 # A test run writes nothing into tracked files.
