@@ -12,7 +12,7 @@ import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Pod, Secret, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 
@@ -30,6 +30,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
   'v1/Pod': Pod,
+  'v1/Secret': Secret,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -37,7 +38,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
 
 // kubernetes-models accepts unknown fields; these are the fields our objects may use, by where they sit.
 const KNOWN: Record<string, string[]> = {
-  object: ['apiVersion', 'kind', 'metadata', 'spec', 'data'],
+  object: ['apiVersion', 'kind', 'metadata', 'spec', 'data', 'type'],
   metadata: ['name', 'labels', 'annotations', 'namespace'],
   workloadSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'updateStrategy'],
   podSpec: [
@@ -212,6 +213,7 @@ describe('Helm chart', () => {
   before(() => {
     helm = execFileSync(`${root}scripts/fetch-k8s-tool.sh`, ['helm'], { encoding: 'utf8' }).trim();
   });
+  const notes = () => readFileSync(`${chart}/templates/NOTES.txt`, 'utf8');
 
   it('passes helm lint --strict (default and tenant values)', () => {
     execFileSync(helm, ['lint', '--strict', chart], { encoding: 'utf8' });
@@ -331,6 +333,25 @@ describe('Helm chart', () => {
       assert.ok(admits, `${np.metadata.name} lets the doctor through`);
     }
     assert.throws(() => template('--set', 'httpRoute.enabled=true'), /httpRoute.parentRefs/);
+  });
+
+  it('ADMIN_TOKEN from a Secret: generated at install, given, or an existing one', () => {
+    const tokenRef = (objects: Obj[], name: string) =>
+      objects
+        .find((o) => o.kind === 'Deployment' && o.metadata.name === name)!
+        .spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'ADMIN_TOKEN').valueFrom.secretKeyRef;
+    const generated = template();
+    const secret = generated.find((o) => o.kind === 'Secret')!;
+    assert.equal(secret.metadata.name, 'dockercoins-admin');
+    assert.equal(secret.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'not lost on uninstall/upgrade');
+    assert.match(Buffer.from(secret.data.token, 'base64').toString(), /^[A-Za-z0-9]{32}$/);
+    for (const name of ['rng', 'hasher', 'webui', 'worker']) assert.deepEqual(tokenRef(generated, name), { name: 'dockercoins-admin', key: 'token' });
+    const given = template('--set', 'admin.token=s3cret-token');
+    assert.equal(Buffer.from(given.find((o) => o.kind === 'Secret')!.data.token, 'base64').toString(), 's3cret-token');
+    const theirs = template('--set', 'admin.existingSecret=vault-admin', '--set', 'admin.existingSecretKey=bearer');
+    assert.ok(!theirs.some((o) => o.kind === 'Secret'), 'no Secret of ours');
+    assert.deepEqual(tokenRef(theirs, 'worker'), { name: 'vault-admin', key: 'bearer' });
+    assert.match(execFileSync(helm, ['template', 'dc', chart, '--set', 'admin.existingSecret=vault-admin'], { encoding: 'utf8' }) + notes(), /kubectl get secret/);
   });
 
   it('tracing.endpoint turns tracing on in every service (the variables our config accepts), the viewer in the webui', () => {
