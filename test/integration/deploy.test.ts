@@ -351,7 +351,10 @@ describe('Helm chart', () => {
     const theirs = template('--set', 'admin.existingSecret=vault-admin', '--set', 'admin.existingSecretKey=bearer');
     assert.ok(!theirs.some((o) => o.kind === 'Secret'), 'no Secret of ours');
     assert.deepEqual(tokenRef(theirs, 'worker'), { name: 'vault-admin', key: 'bearer' });
-    assert.match(execFileSync(helm, ['template', 'dc', chart, '--set', 'admin.existingSecret=vault-admin'], { encoding: 'utf8' }) + notes(), /kubectl get secret/);
+    assert.match(
+      execFileSync(helm, ['template', 'dc', chart, '--set', 'admin.existingSecret=vault-admin'], { encoding: 'utf8' }) + notes(),
+      /kubectl get secret/,
+    );
   });
 
   it('tracing.endpoint turns tracing on in every service (the variables our config accepts), the viewer in the webui', () => {
