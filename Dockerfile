@@ -24,10 +24,13 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Owned by root, run as node: the code cannot be changed by the process serving it.
 COPY --from=build /app/dist dist
+COPY src/healthcheck.sh healthcheck
 USER node
 EXPOSE 80
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 CMD ["node", "dist/healthcheck.js"]
+# GET /healthz on the container's own port with bash or busybox, not a Node start per check (~2 ms of CPU, not ~50 ms).
+# No --start-interval: Compose 1.29 and engines before 25 reject it; a check this cheap can run every 2 s anyway.
+HEALTHCHECK --interval=2s --timeout=3s --start-period=10s --retries=5 CMD ["/app/healthcheck"]
 
 FROM runtime AS rng
 CMD ["node", "--max-semi-space-size=2", "dist/cli.js", "rng"]

@@ -37,13 +37,17 @@ function crossSite(req: FastifyRequest): string | null {
   return `Origin ${JSON.stringify(origin.slice(0, 80))}`;
 }
 
-/** A preHandler for admin routes. `what` names them in the answers ("admin", "the lab"). */
+/** An onRequest hook for admin routes (refused before the body is read). `what` names them in the answers ("admin", "the lab"). */
 export function adminGuard(token: string, what = 'admin calls') {
   const expected = token ? digest(token) : undefined;
+  // Every refusal leaves one warn line (who, what, why): an audit trail of attempts, never the token.
+  const refuse = (req: FastifyRequest, why: string) =>
+    req.log.warn({ from: req.ip, method: req.method, path: req.url.slice(0, 80) }, `refused ${req.method} ${req.url.slice(0, 80)} from ${req.ip}: ${why}`);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (expected) {
       const given = bearer(req);
       if (!given || !timingSafeEqual(digest(given), expected)) {
+        refuse(req, given ? 'wrong bearer token' : 'no bearer token');
         return void reply
           .code(401)
           .header('www-authenticate', 'Bearer')
@@ -51,6 +55,7 @@ export function adminGuard(token: string, what = 'admin calls') {
           .send(`${what} need Authorization: Bearer <ADMIN_TOKEN>${given ? ' (the token given is wrong)' : ''}\n`);
       }
     } else if (!isLoopback(req.socket.remoteAddress)) {
+      refuse(req, 'not loopback and no ADMIN_TOKEN set');
       return void reply
         .code(403)
         .type(TEXT)
@@ -58,7 +63,10 @@ export function adminGuard(token: string, what = 'admin calls') {
     }
     if (!SAFE.has(req.method)) {
       const why = crossSite(req);
-      if (why) return void reply.code(403).type(TEXT).send(`${what} from another site are refused (${why}); call this service from its own origin\n`);
+      if (why) {
+        refuse(req, `cross-site (${why})`);
+        return void reply.code(403).type(TEXT).send(`${what} from another site are refused (${why}); call this service from its own origin\n`);
+      }
     }
   };
 }

@@ -60,9 +60,9 @@ export function registerFaultAdmin(app: FastifyInstance, token: string): void {
     return next;
   };
   const guard = adminGuard(token);
-  app.get('/admin/faults', { preHandler: guard }, async () => faults.settings);
-  app.delete('/admin/faults', { preHandler: guard }, async (req) => changed(req, { ...NO_FAULTS }));
-  app.post<{ Querystring: Record<string, string> }>('/admin/faults', { preHandler: guard }, async (req, reply) => {
+  app.get('/admin/faults', { onRequest: guard }, async () => faults.settings);
+  app.delete('/admin/faults', { onRequest: guard }, async (req) => changed(req, { ...NO_FAULTS }));
+  app.post<{ Querystring: Record<string, string> }>('/admin/faults', { onRequest: guard }, async (req, reply) => {
     const query = req.query;
     const next = { ...faults.settings };
     const unknown = Object.keys(query).filter((k) => !(k in FIELDS));

@@ -96,7 +96,7 @@ export function registerLab(app: FastifyInstance, opts: { control: LabControl; f
     // Any content type: the body is read as JSON text (curl -d sends a form type; that is still JSON to us).
     lab.removeAllContentTypeParsers();
     lab.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    lab.post('/api/lab', { preHandler: adminGuard(opts.token, 'lab changes') }, async (req, reply) => {
+    lab.post('/api/lab', { onRequest: adminGuard(opts.token, 'lab changes') }, async (req, reply) => {
       if (!control.controllable) {
         return reply
           .code(409)

@@ -1,15 +1,16 @@
 // The lab in Chromium, on the real all-in-one: the workshop's scaling lesson done with the dashboard's own controls
 // (mouse and keyboard) — each step turns ✓ from the measurements — and the screenshot of the lab for the README.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { LabState } from '../../src/telemetry.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { json, waitFor } from '../helpers/net.js';
-import { type Proc, startUp } from '../helpers/proc.js';
+import { startUp } from '../helpers/proc.js';
 
 describe('the lab in Chromium', () => {
-  let up: { p: Proc; webui: string };
+  let up: Awaited<ReturnType<typeof startUp>>;
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
@@ -98,5 +99,42 @@ describe('the lab in Chromium', () => {
     await page.click('button[data-fault="slow-hasher"]');
     await waitFor('slow hasher off', async () => (await json<LabState>(`${up.webui}/api/lab`)).faults?.hasher.latencyMs === 0, 10_000, 200);
     assert.deepEqual(problems, []);
+  });
+
+  it('a page from another site cannot drive the lab or the faults: Chromium marks them cross-site, the services refuse (403)', async () => {
+    const before = await json<LabState>(`${up.webui}/api/lab`);
+    const rng = up.rngs[0]!;
+    // A page the learner happens to visit, on another origin (localhost vs 127.0.0.1, another port): it fires the
+    // simple requests no preflight stops — fetch in no-cors mode and a plain form.
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><body>
+        <form id="f" method="POST" action="${rng}/admin/faults?hang_rate=1" target="sink"></form><iframe name="sink"></iframe>
+        <script>
+          fetch('${up.webui}/api/lab', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ workers: 7 }) });
+          fetch('${rng}/admin/faults?unready=true', { method: 'POST', mode: 'no-cors' });
+          document.getElementById('f').submit();
+        </script></body>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const other = await browser.newPage();
+    try {
+      await other.goto(`http://localhost:${(evil.address() as { port: number }).port}/`);
+      // The three requests reached the services and were refused (each refusal leaves a warn line saying why).
+      await waitFor(
+        'three cross-site refusals in the log',
+        async () => (up.p.output.match(/refused POST \/(api\/lab|admin\/faults\?\S*) from \S+: cross-site \((Sec-Fetch-Site|Origin)/g) ?? []).length >= 3,
+        10_000,
+        100,
+      );
+      const after = await json<LabState>(`${up.webui}/api/lab`);
+      assert.deepEqual(after.scale, before.scale, 'the lab did not change');
+      const faults = await (await fetch(`${rng}/admin/faults`)).json();
+      assert.deepEqual([faults.unready, faults.hangRate], [false, 0], 'rng has no fault');
+      assert.match(up.p.output, /refused POST \/api\/lab from \S+: cross-site/);
+    } finally {
+      await other.close();
+      evil.close();
+    }
+    // The dashboard's own buttons (same origin) still work: the fault test above used them.
   });
 });

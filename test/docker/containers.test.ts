@@ -36,6 +36,33 @@ async function sh(cmd: string, args: string[], env: Record<string, string> = {},
   }
 }
 
+/** Runs a Node script in a new container on a Compose network: a client that is not the service's loopback. */
+async function inNetwork(network: string, script: string): Promise<string> {
+  return (
+    await sh('docker', ['run', '--rm', '--network', network, '--entrypoint', 'node', 'dockercoins/worker:latest', '--input-type=module', '-e', script])
+  ).trim();
+}
+
+/** CPU time a container has used (its cgroup: the service and every healthcheck it ran), in ms; null if unreadable. */
+function cpuMs(id: string): number | null {
+  const v1 = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+  const v2 = [`/sys/fs/cgroup/docker/${id}/cpu.stat`, `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`];
+  try {
+    return Number(readFileSync(v1, 'utf8')) / 1e6;
+  } catch {
+    for (const f of v2) {
+      try {
+        return Number(/usage_usec (\d+)/.exec(readFileSync(f, 'utf8'))?.[1]) / 1e3;
+      } catch {
+        // next layout
+      }
+    }
+    return null;
+  }
+}
+
+const health = async (id: string) => (await sh('docker', ['inspect', '--format', '{{.State.Health.Status}}', id])).trim();
+
 /** A Compose project whose published ports the engine picks (`0:80`), read back with `docker-compose port`. */
 class Project {
   readonly env: Record<string, string>;
@@ -98,12 +125,11 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
         .trim()
         .split('|');
       assert.equal(user, 'node', `${svc} runs as a non-root user`);
-      assert.match(health!, /node/);
-      assert.doesNotMatch(health!, /curl|wget/);
+      assert.equal(health, '["CMD","/app/healthcheck"]', `${svc}: the shell probe, no Node start per check`);
       assert.match(ports!, /"80\/tcp"/);
       assert.ok(Number(size) < 250e6, `${svc} image is ${(Number(size) / 1e6).toFixed(0)} MB`);
       const app = (await sh('docker', ['run', '--rm', '--entrypoint', 'ls', `dockercoins/${svc}:latest`, '-A', '/app'])).trim();
-      assert.equal(app, 'dist', `${svc}: the image holds the bundles only`);
+      assert.equal(app, 'dist\nhealthcheck', `${svc}: the image holds the bundles and the probe only`);
       if (svc === 'rng')
         console.log(
           `image size: ${(Number(size) / 1e6).toFixed(1)} MB, of which DockerCoins ${((Number(size) - base) / 1e6).toFixed(1)} MB over the base image`,
@@ -124,6 +150,91 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
     assert.ok(b.hashes > a.hashes);
     const banner = await (await fetch(`${p.rng}/`)).text();
     assert.match(banner, /^RNG running on [0-9a-f]{12}\n$/, 'rng answers on 8001-style port with its container hostname');
+  });
+
+  it('healthchecks cost almost nothing: the 7-container stack at 3 workers, and one rng without, with the probe, with a Node probe', async () => {
+    await p.up('--scale', 'worker=3');
+    await p.healthy(7);
+    // Three idle rng containers beside the stack, measured in the same window: the healthcheck's own cost.
+    const rngAs = async (name: string, ...health: string[]) =>
+      (await sh('docker', ['run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL', ...health, 'dockercoins/rng:latest'])).trim();
+    const names = ['dctest-rng-none', 'dctest-rng-probe', 'dctest-rng-node'];
+    await sh('docker', ['rm', '-f', ...names]).catch(() => undefined);
+    try {
+      const side = [
+        await rngAs(names[0]!, '--no-healthcheck'),
+        await rngAs(names[1]!, '--health-interval', '2s'),
+        await rngAs(names[2]!, '--health-interval', '2s', '--health-cmd', 'node dist/healthcheck.js'),
+      ];
+      await waitFor('side containers healthy', async () => (await health(side[1]!)) === 'healthy' && (await health(side[2]!)) === 'healthy', 30_000, 500);
+      const stack = (await p.compose('ps', '-q')).split('\n').filter(Boolean);
+      const ids = [...stack, ...side];
+      const full = (await sh('docker', ['inspect', '--format', '{{.Id}} {{.Name}}', ...ids]))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ') as [string, string]);
+      const start = full.map(([id]) => cpuMs(id));
+      if (start.some((v) => v === null)) return void console.log("healthcheck cost: the containers' cgroups are not readable here; no figure");
+      const seconds = 20;
+      await sleep(seconds * 1000);
+      const used = full.map(([id, name], i) => ({ name: name.slice(1), pct: ((cpuMs(id)! - start[i]!) / (seconds * 1000)) * 100 }));
+      const of = (name: string) => used.find((u) => u.name === name)!.pct;
+      const total = used.filter((u) => !names.includes(u.name)).reduce((a, u) => a + u.pct, 0);
+      console.log(
+        `idle cost over ${seconds} s, % of one core: the stack at 3 workers (7 containers, healthchecks every 2 s) ${total.toFixed(1)} %` +
+          ` (${used
+            .filter((u) => !names.includes(u.name))
+            .map((u) => `${u.name.replace(/^dctest_/, '')} ${u.pct.toFixed(1)}`)
+            .join(', ')});` +
+          ` one rng: no healthcheck ${of(names[0]!).toFixed(2)} %, the probe ${of(names[1]!).toFixed(2)} %, a Node probe ${of(names[2]!).toFixed(2)} %`,
+      );
+      assert.ok(of(names[1]!) < of(names[2]!), 'the probe costs less than starting Node for each check');
+    } finally {
+      await sh('docker', ['rm', '-f', ...names]).catch(() => undefined);
+    }
+  });
+
+  it('the healthcheck turns a hung or dead service unhealthy, and keeps a draining one healthy', async () => {
+    const fast = ['--health-interval', '1s', '--health-retries', '2', '--health-timeout', '3s'];
+    const start = async (name: string, ...args: string[]) => {
+      await sh('docker', ['rm', '-f', name]).catch(() => undefined);
+      return (await sh('docker', ['run', '-d', '--name', name, '--read-only', ...fast, ...args, 'dockercoins/hasher:latest'])).trim();
+    };
+    const [hung, dead, draining] = [
+      await start('dctest-hung'),
+      await start('dctest-dead', '-e', 'HEALTHCHECK_PORT=81'),
+      await start('dctest-drain', '-e', 'DRAIN_MS=6000'),
+    ];
+    try {
+      await waitFor('hasher healthy', async () => (await health(hung)) === 'healthy' && (await health(draining)) === 'healthy', 30_000, 500);
+      await sh('docker', ['kill', '-s', 'STOP', hung]);
+      await waitFor('a stopped (hung) process turns unhealthy', async () => (await health(hung)) === 'unhealthy', 30_000, 500);
+      await sh('docker', ['kill', '-s', 'CONT', hung]);
+      await waitFor('and healthy once it runs again', async () => (await health(hung)) === 'healthy', 30_000, 500);
+      await waitFor('nobody on the probed port: unhealthy', async () => (await health(dead)) === 'unhealthy', 30_000, 500);
+      await sh('docker', ['kill', '-s', 'TERM', draining]);
+      const seen = new Set<string>();
+      for (let i = 0; i < 8; i++) {
+        const [running, status] = (await sh('docker', ['inspect', '--format', '{{.State.Running}} {{.State.Health.Status}}', draining])).trim().split(' ');
+        if (running === 'true') seen.add(status!);
+        await sleep(500);
+      }
+      assert.deepEqual([...seen], ['healthy'], 'healthy through the drain (4 s at one check a second, two failures to flip)');
+    } finally {
+      await sh('docker', ['rm', '-f', hung, dead, draining]).catch(() => undefined);
+    }
+  });
+
+  it('admin calls from another container (not loopback) are refused without ADMIN_TOKEN; the data path stays open', async () => {
+    const out = await inNetwork(
+      `${p.name}_default`,
+      `const a = await fetch('http://rng/admin/faults?unready=true', { method: 'POST' });
+       const d = await fetch('http://rng/32');
+       const h = await fetch('http://hasher/', { method: 'POST', body: 'x' });
+       console.log(a.status, (await a.text()).includes('ADMIN_TOKEN'), d.status, (await d.arrayBuffer()).byteLength, h.status);`,
+    );
+    assert.equal(out, '403 true 200 32 200');
+    assert.equal((await fetch(`${p.rng}/readyz`)).status, 200, 'the refused call changed nothing');
   });
 
   it('--scale worker=10 plateaus near 10 hashes/s (rng-bound)', async () => {
@@ -165,10 +276,20 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
 
   it('two tenants run side by side as isolated projects', async () => {
     await p.compose('down', '-v');
-    const [acme, globex] = [new Project('acme'), new Project('globex', { WORKER_DELAY_MS: '400' })];
+    const [acme, globex] = [new Project('acme', { ADMIN_TOKEN: 'acme-admin-token' }), new Project('globex', { WORKER_DELAY_MS: '400' })];
     try {
       await Promise.all([acme.up(), globex.up()]);
       await Promise.all([acme.healthy(5), globex.healthy(5)]);
+      // ADMIN_TOKEN passed through by Compose: from another container, a bearer token is needed — and enough.
+      const statuses = await inNetwork(
+        'acme_default',
+        `const call = (auth, method = 'POST') => fetch('http://hasher/admin/faults?latency_ms=1', { method, headers: auth ? { authorization: 'Bearer ' + auth } : {} }).then((r) => r.status);
+         console.log(await call(), await call('wrong'), await call('acme-admin-token'), await call('acme-admin-token', 'DELETE'));`,
+      );
+      assert.equal(statuses, '401 401 200 200');
+      const hasherLog = await acme.compose('logs', '--no-color', 'hasher');
+      assert.doesNotMatch(hasherLog, /acme-admin-token/, 'the token is never logged');
+      assert.match(hasherLog, /fault injection set from (::ffff:)?\d+\.\d+\.\d+\.\d+: \{"latencyMs":1/, 'the accepted change is audited, with its address');
       await sleep(5000);
       const [a, g] = [await json<{ hashes: number }>(`${acme.webui}/json`), await json<{ hashes: number }>(`${globex.webui}/json`)];
       assert.ok(a.hashes > 0 && g.hashes > 0);
