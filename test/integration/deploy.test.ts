@@ -13,7 +13,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, Secret, Service } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -263,6 +263,19 @@ describe('Helm chart', () => {
     assert.equal(rng.spec.replicas, undefined, 'the HPA owns the replica count');
     assert.equal(rng.spec.template.spec.containers[0].image, 'registry.local:5000/rng:v0.2');
     assert.ok(rng.spec.template.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'LIVENESS_MODE' && e.value === 'naive'));
+  });
+
+  it("the monitoring kit in the chart: a PrometheusRule with the kit's rules, the dashboard for Grafana's sidecar", () => {
+    assert.ok(!template().some((o) => o.kind === 'PrometheusRule' || o.metadata.name.endsWith('grafana-dashboard')), 'off by default');
+    const objects = template('--set', 'prometheusRule.enabled=true', '--set', 'prometheusRule.labels.release=kps', '--set', 'grafanaDashboard.enabled=true');
+    const rule = objects.find((o) => o.kind === 'PrometheusRule')!;
+    assert.equal(rule.metadata.labels?.release, 'kps');
+    // The Go templates of the annotations ({{ $value }}) reach the operator untouched, not rendered by Helm.
+    assert.deepEqual(rule.spec, parse(readFileSync(`${root}deploy/monitoring/rules/dockercoins.rules.yml`, 'utf8')));
+    const dash = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'dockercoins-grafana-dashboard')!;
+    validate([dash], 'dashboard');
+    assert.equal(dash.metadata.labels?.grafana_dashboard, '1');
+    assert.equal(dash.data['dockercoins.json'], readFileSync(`${root}deploy/monitoring/grafana/dashboards/dockercoins.json`, 'utf8'));
   });
 
   it('parity with podinfo: helm test runs doctor, startup probes, topology spread, annotations, ServiceMonitor, HTTPRoute', () => {

@@ -69,8 +69,16 @@ describe('monitoring kit', () => {
     assert.ok(dash.panels.length >= 8);
     const typed = new Set([...exposition.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
     const samples = exposition.split('\n').filter((l) => l && !l.startsWith('#'));
+    // A panel that reads a recording rule is checked through the rule's expression.
+    const rules = parse(read('deploy/monitoring/rules/dockercoins.rules.yml')) as { groups: { rules: { record?: string; expr: string }[] }[] };
+    const recorded = new Map(rules.groups.flatMap((g) => g.rules.filter((r) => r.record).map((r) => [r.record!, r.expr] as const)));
     for (const panel of dash.panels) {
-      for (const { expr } of panel.targets) {
+      for (const target of panel.targets) {
+        const expr = target.expr.replace(/\b[a-z_]+:[a-z0-9_:]+/g, (name) => {
+          const e = recorded.get(name);
+          assert.ok(e, `${panel.title}: ${name} is no recording rule of the kit`);
+          return e;
+        });
         const names = [...expr.matchAll(/\b((?:dockercoins|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!);
         assert.ok(names.length > 0, `${panel.title}: no metric`);
         for (const name of names) {
