@@ -129,10 +129,12 @@ describe('the monitoring kit on a real Prometheus', { skip }, () => {
     await redis.close();
   });
 
-  it('promtool: the kit config and rules check, every service exposition lints clean', async () => {
+  it('promtool: the kit config and rules check, the alerts pass their unit tests, every service exposition lints clean', async () => {
     const check = (args: string[], input?: string) => execFileSync('promtool', args, { cwd: root, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
     assert.match(check(['check', 'config', kit('prometheus.yml')]), /SUCCESS: 1 rule files found/);
     assert.match(check(['check', 'rules', kit('rules/dockercoins.rules.yml')]), /SUCCESS: 13 rules found/);
+    // The alerts' unit tests: each fires when it must and stays silent when it must not.
+    assert.match(check(['test', 'rules', kit('rules/dockercoins.rules.test.yml')]), /SUCCESS/);
     for (const [job, urls] of Object.entries(targets)) {
       for (const u of urls) {
         const text = await (await fetch(`${u}/metrics`)).text();
