@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
 import type { HasherSettings } from '../config.js';
-import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
+import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
 import { FifoLimiter } from '../platform/limiter.js';
 import { createRegistry, FastCounter, liveGauge, type Registry } from '../platform/metrics.js';
 import { activeSpan } from '../platform/tracing.js';
@@ -123,12 +123,5 @@ export async function createHasher(base: Omit<ServiceBase, 'service'>, initial: 
   const service = await createHttpService({ ...base, service: 'hasher', bodyLimit: settings.maxBytes, describeError, registry, fastLane }, async (app) =>
     app.register(hasherRoutes, { settings, limiter, metrics, hostname: base.server.hostname }),
   );
-  return {
-    ...service,
-    settings,
-    tune(next) {
-      Object.assign(settings, next);
-      limiter.setLimit(settings.concurrency);
-    },
-  };
+  return tunable(service, settings, limiter);
 }

@@ -79,6 +79,18 @@ export interface TunableService<S> extends HttpService {
   tune(next: Partial<S>): void;
 }
 
+/** The service with its live settings: a change applies at once, the concurrency through the limiter. */
+export function tunable<S extends { concurrency: number }>(service: HttpService, settings: S, limiter: { setLimit(limit: number): void }): TunableService<S> {
+  return {
+    ...service,
+    settings,
+    tune(next) {
+      Object.assign(settings, next);
+      limiter.setLimit(settings.concurrency);
+    },
+  };
+}
+
 export async function createHttpService(base: ServiceBase, routes: FastifyPluginAsync): Promise<HttpService> {
   const stop = new AbortController();
   const registry = base.registry ?? createRegistry(base.service, base.replica);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RngSettings } from '../config.js';
-import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService } from '../platform/http-service.js';
+import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import { Counter, createRegistry, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
 import { activeSpan, type Tracer } from '../platform/tracing.js';
@@ -152,12 +152,5 @@ export async function createRng(base: Omit<ServiceBase, 'service'>, initial: Rng
   const service = await createHttpService({ ...base, service: 'rng', bodyLimit: 1, registry, fastLane }, async (app) =>
     app.register(rngRoutes, { settings, limiter, metrics, hostname: base.server.hostname, tracer: base.tracing?.tracer }),
   );
-  return {
-    ...service,
-    settings,
-    tune(next) {
-      Object.assign(settings, next);
-      limiter.setLimit(settings.concurrency);
-    },
-  };
+  return tunable(service, settings, limiter);
 }
