@@ -57,9 +57,18 @@ export function traceFields(): { trace_id?: string; span_id?: string } {
   return { trace_id: traceId, span_id: spanId };
 }
 
-/** A client span for a Redis command, child of whatever is active (a unit of work, a request, a tick). */
+/** `traceparent` for the calls of a span the sampler left out: its ids, the sampled flag off (no span per call). */
+export function unsampledTraceparent(span: Span): string {
+  const { traceId, spanId } = span.spanContext();
+  return `00-${traceId}-${spanId}-00`;
+}
+
+/**
+ * A client span for a Redis command, child of whatever is active (a unit of work, a request, a tick). Outside of
+ * those (or in one the sampler left out, which is not made active), the command is not traced.
+ */
 export async function redisSpan<T>(tracer: Tracer | undefined, operation: string, server: { host: string; port: number }, fn: () => Promise<T>): Promise<T> {
-  if (!tracer) return fn();
+  if (!tracer || !trace.getActiveSpan()) return fn();
   const span = tracer.startSpan(operation, {
     kind: SpanKind.CLIENT,
     attributes: { 'db.system.name': 'redis', 'db.operation.name': operation, 'server.address': server.host, 'server.port': server.port },
@@ -76,7 +85,8 @@ export async function redisSpan<T>(tracer: Tracer | undefined, operation: string
 
 /**
  * Runs fn as a span of its own, the root of a new trace (a unit of work, a flush, a tick), active for everything fn
- * does; the span fails if fn throws. Without a tracer, just fn().
+ * does; the span fails if fn throws. Without a tracer, just fn(). A span the sampler left out is passed to fn but not
+ * made active: no context switch for the units nobody will see (fn's calls send `unsampledTraceparent` instead).
  */
 export async function traced<T>(
   tracer: Tracer | undefined,
@@ -86,6 +96,7 @@ export async function traced<T>(
 ): Promise<T> {
   if (!tracer) return fn();
   const span = tracer.startSpan(name, { root: true, attributes });
+  if (!span.isRecording()) return fn(span);
   try {
     const result = await within(span, () => fn(span), ROOT_CONTEXT);
     span.end();

@@ -39,11 +39,11 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
       if (delayMs > 0) await sleep(delayMs, undefined, { signal: finish });
       t = observer.spent('sleep', t);
       cause = 'rng';
-      const random = await rng.request('GET', `/${rngBytes}`, undefined);
+      const random = await rng.request('GET', `/${rngBytes}`, undefined, span);
       t = observer.answered('rng', random, t);
       if (random.body.length !== rngBytes) throw new UpstreamError('rng', 'answer', `rng answered ${random.body.length} bytes, asked ${rngBytes}`);
       cause = 'hasher';
-      const hashed = await hasher.request('POST', '/', random.body);
+      const hashed = await hasher.request('POST', '/', random.body, span);
       t = observer.answered('hasher', hashed, t);
       const hex = hashed.body.toString('latin1');
       if (!HEX64.test(hex))

@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Pool } from 'undici';
-import { context, finish, SpanKind, type TracerKit, trace } from '../platform/tracing.js';
+import { context, finish, type Span, SpanKind, type TracerKit, trace, unsampledTraceparent } from '../platform/tracing.js';
 import type { ErrorKind, UpstreamName } from '../telemetry.js';
 
 const DNS_REFRESH_MS = 5000;
@@ -176,11 +176,15 @@ export class Upstream {
     ).then(() => undefined);
   }
 
-  /** One call to the next replica; rejects at once (and for good) once close() has been called. */
-  async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined): Promise<Answer> {
+  /**
+   * One call to the next replica; rejects at once (and for good) once close() has been called. `unit`: the span of
+   * the unit of work it belongs to (tracing on); when the sampler left that unit out, no client span is made.
+   */
+  async request(method: 'GET' | 'POST', path: string, body: Buffer | undefined, unit?: Span): Promise<Answer> {
     if (this.closed) throw new UpstreamError(this.name, 'connect', `${this.name}: closed (stopping)`);
     const target = this.choose() ?? (await this.chooseAfterLookup());
     if (!this.tracing) return this.call(target, method, path, body);
+    if (unit && !unit.isRecording()) return this.call(target, method, path, body, { traceparent: unsampledTraceparent(unit) });
     const { tracer, inject } = this.tracing;
     const span = tracer.startSpan(method, {
       kind: SpanKind.CLIENT,

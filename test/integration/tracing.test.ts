@@ -222,6 +222,10 @@ describe('tracing across processes', () => {
     // rng and hasher record a span for a sampled parent only (parentbased_always_on, their default).
     assert.ok(Math.abs(rngSpans - sampled) <= 2, `rng spans ${rngSpans} for ${sampled} sampled units`);
     assert.ok(Math.abs(hasherSpans - sampled) <= 2, `hasher spans ${hasherSpans} for ${sampled} sampled units`);
+    // Nothing of a unit left out reaches the collector: every span belongs to a sampled unit's or a flush's trace.
+    const roots = new Set(spans.filter((s) => s.name === 'unit' || s.name === 'flush').map((s) => s.traceId));
+    const orphans = spans.filter((s) => !roots.has(s.traceId)).map((s) => s.name);
+    assert.ok(orphans.length <= 4, `spans outside any sampled trace: ${orphans.slice(0, 10).join(', ')}`);
     await stopAll([rng.p, hasher.p]);
   });
 
