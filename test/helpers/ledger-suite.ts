@@ -5,22 +5,28 @@ import { describe, it } from 'node:test';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import type { WorkerStats } from '../../src/telemetry.js';
 
-export function stats(worker: string, units: number): WorkerStats {
+/** A worker's published stats: an idle worker's, with what the test sets. */
+export function workerStats(set: Partial<WorkerStats> & Pick<WorkerStats, 'worker'>): WorkerStats {
+  const now = Date.now();
   return {
-    worker,
-    name: worker,
-    at: Date.now(),
-    startedAt: Date.now(),
-    units,
-    lastUnitAt: Date.now(),
-    flushed: units,
+    name: set.worker,
+    at: now,
+    startedAt: now,
+    units: 0,
+    lastUnitAt: now,
+    flushed: 0,
     coins: 0,
     phaseMs: { sleep: 0, rng: 0, hasher: 0, ledger: 0 },
     rngTargets: 1,
     hasherTargets: 1,
-    replicas: [{ upstream: 'rng', replica: 'rng-1', calls: units, ms: 100 * units, queue: 2 }],
+    replicas: [],
     errors: {},
+    ...set,
   };
+}
+
+export function stats(worker: string, units: number): WorkerStats {
+  return workerStats({ worker, units, flushed: units, replicas: [{ upstream: 'rng', replica: 'rng-1', calls: units, ms: 100 * units, queue: 2 }] });
 }
 
 export function ledgerBehaviour(kind: string, make: (walletMax?: number) => Promise<Ledger>): void {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkerStats } from '../../src/telemetry.js';
 import { unitsAt, windowSpeed } from '../../src/webui/window.js';
+import { workerStats } from '../helpers/ledger-suite.js';
 import { seeded } from '../helpers/random.js';
 
 interface SimWorker {
@@ -20,21 +21,7 @@ interface SimWorker {
 }
 
 function stats(w: SimWorker, at: number): WorkerStats {
-  return {
-    worker: w.id,
-    name: w.id,
-    at,
-    startedAt: w.startedAt,
-    units: w.units,
-    lastUnitAt: w.lastUnitAt || w.startedAt,
-    flushed: w.units,
-    coins: 0,
-    phaseMs: { sleep: 0, rng: 0, hasher: 0, ledger: 0 },
-    rngTargets: 1,
-    hasherTargets: 1,
-    replicas: [],
-    errors: {},
-  };
+  return workerStats({ worker: w.id, at, startedAt: w.startedAt, units: w.units, lastUnitAt: w.lastUnitAt || w.startedAt, flushed: w.units });
 }
 
 /** What the dashboard did before: each live worker's own rate over its own last 10 s of publications, summed. */
@@ -120,18 +107,7 @@ function simulate(seconds: number, plan: (t: number) => number, rngPerSecond = 1
 
 describe('speed over one common window', () => {
   it('reads a worker’s count exactly between its last unit and its publication, and interpolates only in the gaps', () => {
-    const base = {
-      worker: 'w',
-      name: 'w',
-      startedAt: 0,
-      flushed: 0,
-      coins: 0,
-      phaseMs: { sleep: 0, rng: 0, hasher: 0, ledger: 0 },
-      rngTargets: 1,
-      hasherTargets: 1,
-      replicas: [],
-      errors: {},
-    };
+    const base = workerStats({ worker: 'w', startedAt: 0 });
     const snaps: WorkerStats[] = [
       { ...base, at: 1000, units: 3, lastUnitAt: 900 },
       { ...base, at: 2000, units: 6, lastUnitAt: 1800 },
