@@ -128,7 +128,10 @@ export function tracerKit(settings: TracingSettings, service: string, instance: 
           (carrier as Record<string, string>)[key] = value;
         },
       }),
+    /** False when spans were lost on the way out: the deadline came first, or an export failed or dropped spans. */
     async shutdown(deadlineMs) {
+      const lost = () => tracingCounts.failed + tracingCounts.dropped;
+      const lostBefore = lost();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs));
@@ -139,7 +142,7 @@ export function tracerKit(settings: TracingSettings, service: string, instance: 
       );
       const finished = await Promise.race([done, late]);
       clearTimeout(timer);
-      return finished;
+      return finished && lost() === lostBefore;
     },
   };
 }

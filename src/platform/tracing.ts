@@ -19,7 +19,7 @@ export interface TracerKit {
   extract(headers: Record<string, unknown>): Context;
   /** Adds `traceparent` (and `tracestate`) for the span active in `ctx` to outgoing headers. */
   inject(ctx: Context, headers: Record<string, string>): void;
-  /** Exports what is pending; resolves by the deadline whatever the collector does: false if it had to give up. */
+  /** Exports what is pending; resolves by the deadline whatever the collector does: false if spans were lost. */
   shutdown(deadlineMs: number): Promise<boolean>;
 }
 
