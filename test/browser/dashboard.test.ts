@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { launchChromium, screenshotPath, watchedPage } from '../helpers/browser.js';
 import { waitFor } from '../helpers/net.js';
 import { Proc, startService, stopAll } from '../helpers/proc.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -40,11 +40,7 @@ describe('dashboard in Chromium', () => {
     await startWebui();
     addWorker();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page = await watchedPage(browser, 900, problems);
   });
 
   after(async () => {

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { LabState } from '../../src/telemetry.js';
-import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { launchChromium, screenshotPath, watchedPage } from '../helpers/browser.js';
 import { json, waitFor } from '../helpers/net.js';
 import { startUp } from '../helpers/proc.js';
 
@@ -23,11 +23,7 @@ describe('the lab in Chromium', () => {
   before(async () => {
     up = await startUp();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page = await watchedPage(browser, 1100, problems);
     await page.goto(`${up.webui}/`);
     await page.waitForSelector('#lab:not([hidden])', { timeout: 10_000 });
   });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { launchChromium, screenshotPath, watchedPage } from '../helpers/browser.js';
 import { waitFor } from '../helpers/net.js';
 import { OtlpReceiver } from '../helpers/otlp.js';
 import { type Proc, startUp } from '../helpers/proc.js';
@@ -21,11 +21,7 @@ describe('links to the slowest traces in Chromium', () => {
     await receiver.start();
     up = await startUp(['--scale', 'worker=4'], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200', TRACING_UI_URL: `${VIEWER}/` });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page = await watchedPage(browser, 1100, problems);
   });
 
   after(async () => {
