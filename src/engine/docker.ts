@@ -1,0 +1,63 @@
+// The one Docker Engine client (dockerode): tenants, the class page, load shapes, the workshop replay and the test
+// pod runner all reach the engine through here. DOCKER_HOST is honoured (unix://, tcp://, http(s)://); every call
+// has a timeout; the engine's own labels are the only state we keep.
+import Docker from 'dockerode';
+
+export type Engine = Docker;
+
+export class EngineUnreachable extends Error {
+  constructor(
+    readonly dockerHost: string,
+    cause: unknown,
+  ) {
+    super(`no Docker engine answers at DOCKER_HOST=${dockerHost} (${cause instanceof Error ? cause.message : String(cause)})`);
+    this.name = 'EngineUnreachable';
+  }
+}
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+/** dockerode's connection options for a DOCKER_HOST value; throws on a scheme we cannot speak. */
+export function engineOptions(dockerHost: string, timeoutMs: number): Docker.DockerOptions {
+  const url = new URL(dockerHost);
+  if (url.protocol === 'unix:') return { socketPath: url.pathname, timeout: timeoutMs };
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
+    const protocol = url.protocol === 'https:' ? 'https' : 'http';
+    return { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)), protocol, timeout: timeoutMs };
+  }
+  throw new Error(`DOCKER_HOST: unsupported scheme ${JSON.stringify(url.protocol)} (use unix:// or tcp://)`);
+}
+
+/** A client for DOCKER_HOST (default: the local socket). Calls time out after timeoutMs (builds and pulls excepted). */
+export function connectEngine(dockerHost = process.env.DOCKER_HOST || DEFAULT_DOCKER_HOST, timeoutMs = 30_000): Engine {
+  return new Docker(engineOptions(dockerHost, timeoutMs));
+}
+
+/** Resolves when the engine answers /_ping; rejects with EngineUnreachable (naming DOCKER_HOST) otherwise. */
+export async function pingEngine(engine: Engine, dockerHost = process.env.DOCKER_HOST || DEFAULT_DOCKER_HOST, timeoutMs = 5_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      engine.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    throw new EngineUnreachable(dockerHost, err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Containers (running or not) carrying every label given; a value of `true` matches the label with any value. */
+export async function containersLabelled(engine: Engine, labels: Record<string, string | true>): Promise<Docker.ContainerInfo[]> {
+  const label = Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
+  return engine.listContainers({ all: true, filters: { label } });
+}
+
+/** Networks carrying every label given. */
+export async function networksLabelled(engine: Engine, labels: Record<string, string | true>): Promise<Docker.NetworkInspectInfo[]> {
+  const label = Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
+  return engine.listNetworks({ filters: { label } });
+}
