@@ -45,6 +45,8 @@ started_sandbox=
 if ! docker info >/dev/null 2>&1 && [ -x "$SANDBOX" ] && [ "$(id -u)" = 0 ]; then
   "$SANDBOX" start && started_sandbox=1
   eval "$("$SANDBOX" env)"
+  # This run owns the engine: tests that need fixed names (a swarm, the workshop replay's services) may run.
+  export DOCKERCOINS_TEST_OWN_ENGINE=1
   "$SANDBOX" base-images --node node:22-bookworm-slim --redis redis:7-alpine
 fi
 if ! docker info >/dev/null 2>&1; then
