@@ -12,6 +12,7 @@ usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--t
        dockercoins scale worker=N [rng=N] [hasher=N] [rngConcurrency=N] … [--url http://127.0.0.1:8000]
        dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
        dockercoins doctor                             (checks rng, hasher, Redis and WEBUI_URL hop by hop)
+       dockercoins workshop [--chapter N] [--json]    (replays the workshop's slides on a Docker engine)
 
 up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT (8001), hasher on HASHER_PORT (8002),
     workers, and an in-memory ledger unless --redis or REDIS_URL is given. --turbo sets every delay to 0.
@@ -37,6 +38,16 @@ async function main(argv: string[]): Promise<void> {
       const config = loadConfig();
       const { doctor } = await import('./system/doctor.js');
       process.exitCode = await doctor(config, config.webuiUrl);
+      return;
+    }
+    if (command === 'workshop') {
+      const { workshop, WorkshopUsage } = await import('./workshop/runner.js');
+      try {
+        process.exitCode = await workshop(rest);
+      } catch (err) {
+        if (err instanceof WorkshopUsage) throw new UsageError(err.message);
+        throw err;
+      }
       return;
     }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
