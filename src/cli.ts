@@ -26,22 +26,22 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (command === 'up') {
       const { parseUpArgs, up } = await import('./system/up.js');
-      return await up(parseUpArgs(rest), loadConfig());
+      return await up(parseUpArgs(rest), loadConfig(process.env, 'up'));
     }
     if (command === 'scale') {
       const { scale } = await import('./system/scale.js');
-      return await scale(rest, loadConfig());
+      return await scale(rest, loadConfig(process.env, 'scale'));
     }
     if (command === 'doctor') {
       if (rest.length > 0) throw new UsageError('doctor takes no options; it reads RNG_URL, HASHER_URL, REDIS_URL, WEBUI_URL');
-      const config = loadConfig();
+      const config = loadConfig(process.env, 'doctor');
       const { doctor } = await import('./system/doctor.js');
       process.exitCode = await doctor(config, config.webuiUrl);
       return;
     }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);
-      const config = loadConfig();
+      const config = loadConfig(process.env, command);
       const { serve } = await import('./system/serve.js');
       return await serve(command, config);
     }

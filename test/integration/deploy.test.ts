@@ -46,6 +46,10 @@ const KNOWN: Record<string, string[]> = {
     'securityContext',
     'terminationGracePeriodSeconds',
     'automountServiceAccountToken',
+    'enableServiceLinks',
+    'serviceAccountName',
+    'imagePullSecrets',
+    'priorityClassName',
     'volumes',
     'nodeSelector',
     'affinity',
@@ -111,6 +115,14 @@ function checkWorkloads(objects: Obj[], source: string, prefix = ''): void {
   for (const w of workloads) {
     const pod = w.spec.template.spec;
     assert.equal(pod.securityContext.runAsNonRoot, true, `${source} ${w.metadata.name}: runAsNonRoot`);
+    assert.equal(pod.enableServiceLinks, false, `${source} ${w.metadata.name}: no Service link variables`);
+    if (pod.containers.some((c: Obj) => c.ports?.some((p: Obj) => p.containerPort < 1024))) {
+      assert.deepEqual(
+        pod.securityContext.sysctls,
+        [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+        `${source} ${w.metadata.name}: port 80 as user 1000 on runtimes that keep 1024`,
+      );
+    }
     for (const c of pod.containers) {
       assert.equal(c.securityContext.readOnlyRootFilesystem, true, `${source} ${w.metadata.name}: read-only root`);
       assert.equal(c.securityContext.allowPrivilegeEscalation, false);
