@@ -17,11 +17,12 @@ import { json, waitFor } from '../helpers/net.js';
 import { onFreePort } from '../helpers/ports.js';
 import { type Proc, startService, startWorker, stopAll } from '../helpers/proc.js';
 import { TestRedis } from '../helpers/redis.js';
+import { needs } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const kit = (p: string) => join(root, 'deploy/monitoring', p);
 const has = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-const skip = has('prometheus') && has('promtool') ? false : 'prometheus/promtool not installed (the README test command installs them as root on Debian)';
+const skip = needs(has('prometheus') && has('promtool'), 'prometheus/promtool not installed (scripts/test.sh installs them as root on Debian)');
 
 interface Sample {
   metric: Record<string, string>;
