@@ -64,7 +64,8 @@ export async function startHttplat(opts: HttplatOptions): Promise<Httplat> {
     registers: [registry],
   });
   const server: Server = createServer((req, res) => {
-    if (req.url !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('httplat serves /metrics only\n');
+    if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (req.url !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('httplat serves /metrics and /healthz\n');
     renderMetrics(registry).then(
       (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),

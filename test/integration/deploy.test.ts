@@ -217,6 +217,42 @@ describe('plain Kubernetes manifests', () => {
     assert.deepEqual(c.env, [{ name: 'LIVENESS_MODE', value: 'naive' }]);
     assert.equal(c.livenessProbe.timeoutSeconds, 1);
   });
+
+  it("the autoscaling component: httplat probing http://rng/ on :9080, the slide's HPA to the letter, the KEDA alternative on the same metric", () => {
+    const objects = kustomize(['kubernetes'], ['kubernetes/components/autoscaling']);
+    validate(objects, 'autoscaling component');
+    checkWorkloads(objects, 'autoscaling component');
+    const httplat = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'httplat')!;
+    assert.deepEqual(httplat.spec.template.spec.containers[0].command, ['node', 'dist/cli.js', 'httplat', 'http://rng/']);
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'httplat')!;
+    assert.equal(svc.spec.ports[0].port, 9080);
+    assert.deepEqual(svc.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9080', 'prometheus.io/path': '/metrics' });
+    // The HPA is the slide's file (container.training k8s/hpa-v2-pa-httplat.yaml), field for field.
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+    assert.deepEqual(hpa.spec, {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'rng' },
+      minReplicas: 1,
+      maxReplicas: 20,
+      behavior: { scaleUp: { stabilizationWindowSeconds: 60 }, scaleDown: { stabilizationWindowSeconds: 180 } },
+      metrics: [
+        {
+          type: 'Object',
+          object: {
+            describedObject: { apiVersion: 'v1', kind: 'Service', name: 'httplat' },
+            metric: { name: 'httplat_latency_seconds' },
+            target: { type: 'Value', value: 0.1 },
+          },
+        },
+      ],
+    });
+    const adapter = parse(readFileSync(`${dir}components/autoscaling/prometheus-adapter-httplat.yaml`, 'utf8'));
+    const metricName = (hpa.spec.metrics as { object: { metric: { name: string } } }[])[0]!.object.metric.name;
+    assert.equal(adapter.rules.custom[0].name.as, metricName, 'the adapter serves the metric the HPA reads');
+    const keda = parse(readFileSync(`${dir}components/autoscaling/keda-rng-httplat.yaml`, 'utf8'));
+    assert.deepEqual([keda.spec.scaleTargetRef.name, keda.spec.minReplicaCount, keda.spec.maxReplicaCount], ['rng', 1, 20]);
+    assert.deepEqual(keda.spec.advanced.horizontalPodAutoscalerConfig.behavior, hpa.spec.behavior);
+    assert.deepEqual([keda.spec.triggers[0].metricType, Number(keda.spec.triggers[0].metadata.threshold)], ['Value', 0.1]);
+  });
 });
 
 describe('Helm chart', () => {
