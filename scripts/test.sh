@@ -10,6 +10,9 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v chromium >/dev/null || need+=(chromium)
 command -v ab >/dev/null || need+=(apache2-utils)
 command -v httping >/dev/null || need+=(httping)
+# The workshop replay's debug image is built from the host's curl, ab, drill and httping.
+command -v drill >/dev/null || need+=(ldnsutils)
+command -v curl >/dev/null || need+=(curl)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v busybox >/dev/null || need+=(busybox-static)
 command -v docker-compose >/dev/null || need+=(docker-compose)
@@ -49,7 +52,7 @@ if ! docker info >/dev/null 2>&1 && [ -x "$SANDBOX" ] && [ "$(id -u)" = 0 ]; the
   eval "$("$SANDBOX" env)"
   # This run owns the engine: tests that need fixed names (a swarm, the workshop replay's services) may run.
   export DOCKERCOINS_TEST_OWN_ENGINE=1
-  "$SANDBOX" base-images --node node:22-bookworm-slim --redis redis:7-alpine
+  "$SANDBOX" base-images --node node:22-bookworm-slim --redis redis:7-alpine --redis redis --registry registry:2 --registry registry  # redis, registry: the workshop replay
 fi
 if ! docker info >/dev/null 2>&1; then
   echo "NOTE: no Docker engine reachable: the container tests (test/docker) will be skipped (under CI=true: fail)." >&2
