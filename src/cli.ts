@@ -17,6 +17,7 @@ usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--t
        dockercoins httplat URL [--port 9080]          (probes URL every second; latency on /metrics, as httplat)
        dockercoins tenant add|list|remove|scale …     (one isolated DockerCoins per student, on the Docker engine)
        dockercoins class [--port 8080]                (the instructor's page: every tenant live)
+       dockercoins workshop [--chapter N] [--json]    (replays the workshop's slides on a Docker engine)
 
 up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT (8001), hasher on HASHER_PORT (8002),
     workers, and an in-memory ledger unless --redis or REDIS_URL is given. --turbo sets every delay to 0.
@@ -61,6 +62,16 @@ async function main(argv: string[]): Promise<void> {
     if (command === 'class') {
       const { classCommand } = await import('./class/serve.js');
       return await classCommand(rest, process.env);
+    }
+    if (command === 'workshop') {
+      const { workshop, WorkshopUsage } = await import('./workshop/runner.js');
+      try {
+        process.exitCode = await workshop(rest);
+      } catch (err) {
+        if (err instanceof WorkshopUsage) throw new UsageError(err.message);
+        throw err;
+      }
+      return;
     }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);
