@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { FAULT_LATENCY_LIMIT, type FaultSettings } from './telemetry.js';
+
+export type { FaultSettings };
 
 export type Env = Record<string, string | undefined>;
 
@@ -238,7 +241,7 @@ export const VARIABLES = {
     'sometimes',
     '`off`',
   ),
-  FAULT_LATENCY_MS: v(0, ms(), 'fault injection at start: latency added to every request', 'lots'),
+  FAULT_LATENCY_MS: v(0, ms(FAULT_LATENCY_LIMIT.max), 'fault injection at start: latency added to every request', 'lots'),
   FAULT_ERROR_RATE: v(0, fraction, 'fault injection at start: share of requests answered 500', '2'),
   FAULT_HANG_RATE: v(0, fraction, 'fault injection at start: share of requests never answered', '-0.1'),
   FAULT_UNREADY: v(false, bool, 'fault injection at start: readiness fails', 'sometimes', '`off`'),
@@ -331,13 +334,6 @@ export function readVariables(env: Env): { values: Values; given: ReadonlySet<Va
 }
 
 // ---- the typed sections each part of the system receives ---------------------------------------------------
-
-export interface FaultSettings {
-  latencyMs: number;
-  errorRate: number;
-  hangRate: number;
-  unready: boolean;
-}
 
 export interface LogSettings {
   level: LogLevel;

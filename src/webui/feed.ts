@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { TEXT } from '../platform/http-service.js';
 import { type Tracer, traced } from '../platform/tracing.js';
-import { PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
+import { HISTORY_S, PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
 import { slope } from './speed.js';
 import { windowSpeed } from './window.js';
 
@@ -17,7 +17,6 @@ const STALE_MS = 2500;
 const KEEP_EXTRA_MS = 2000;
 /** The speed is shown once the window covers this much. */
 const MIN_WINDOW_MS = 2000;
-const HISTORY_S = 600;
 const MAX_CLIENTS = 200;
 /**
  * Bytes a dashboard may leave unread (a tab on a sleeping laptop): the history (~1,200 points) and a minute of
