@@ -61,3 +61,47 @@ export async function networksLabelled(engine: Engine, labels: Record<string, st
   const label = Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
   return engine.listNetworks({ filters: { label } });
 }
+
+/** Runs a command in a running container (no TTY); its exit code and output. Bounded by timeoutMs. */
+export async function execIn(
+  engine: Engine,
+  container: string,
+  cmd: string[],
+  env: string[] = [],
+  timeoutMs = 15_000,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { PassThrough } = await import('node:stream');
+  const exec = await engine.getContainer(container).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const [o, e] = [new PassThrough(), new PassThrough()];
+  o.on('data', (b: Buffer) => out.push(b));
+  e.on('data', (b: Buffer) => err.push(b));
+  engine.modem.demuxStream(stream, o, e);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          stream.destroy();
+          reject(new Error(`${cmd[0]} in ${container}: no end within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+/** True for the engine's 409 Conflict (a name already taken: someone else created it first). */
+export const isConflict = (err: unknown) => (err as { statusCode?: number }).statusCode === 409;
+/** True for the engine's 404 (already gone). */
+export const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;

@@ -2,7 +2,7 @@
 // 10 workers, a fast stop with the final flush in Redis, two tenants side by side) and the Swarm stack.
 // scripts/test.sh starts the engine (shared/tools/docker-sandbox here); without one these tests say so and stop.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +11,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { engineReachable } from '../helpers/images.js';
 import { json, waitFor } from '../helpers/net.js';
 import { measureRate } from '../helpers/rate.js';
+import { needs, skipOrFail } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
-const engine = (() => {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const why = 'no Docker engine reachable (scripts/test.sh starts one when run as root on Debian)';
+// Without an engine these tests are skipped locally (listed at the end of npm test) and fail under CI=true.
+const skip = needs(engineReachable(), 'no Docker engine reachable (scripts/test.sh starts one when run as root on Debian)');
 
 async function sh(cmd: string, args: string[], env: Record<string, string> = {}, timeout = 300_000): Promise<string> {
   try {
@@ -100,7 +95,7 @@ class Project {
   }
 }
 
-describe('container images and Compose', { skip: engine ? false : why }, () => {
+describe('container images and Compose', { skip }, () => {
   const p = new Project('dctest');
   before(async () => {
     await p.compose('down', '-v', '--remove-orphans').catch(() => undefined);
@@ -152,7 +147,7 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
     assert.match(banner, /^RNG running on [0-9a-f]{12}\n$/, 'rng answers on 8001-style port with its container hostname');
   });
 
-  it('healthchecks cost almost nothing: the 7-container stack at 3 workers, and one rng without, with the probe, with a Node probe', async () => {
+  it('healthchecks cost almost nothing: the 7-container stack at 3 workers, and one rng without, with the probe, with a Node probe', async (t) => {
     await p.up('--scale', 'worker=3');
     await p.healthy(7);
     // Three idle rng containers beside the stack, measured in the same window: the healthcheck's own cost.
@@ -174,7 +169,7 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
         .split('\n')
         .map((l) => l.split(' ') as [string, string]);
       const start = full.map(([id]) => cpuMs(id));
-      if (start.some((v) => v === null)) return void console.log("healthcheck cost: the containers' cgroups are not readable here; no figure");
+      if (start.some((v) => v === null)) return skipOrFail(t, "the containers' cgroups are not readable here: no CPU figure");
       const seconds = 20;
       await sleep(seconds * 1000);
       const used = full.map(([id, name], i) => ({ name: name.slice(1), pct: ((cpuMs(id)! - start[i]!) / (seconds * 1000)) * 100 }));
@@ -337,7 +332,7 @@ describe('container images and Compose', { skip: engine ? false : why }, () => {
   });
 });
 
-describe('Swarm stack', { skip: engine ? false : why }, () => {
+describe('Swarm stack', { skip }, () => {
   const stack = 'dcswarm';
   before(async () => {
     await sh('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
@@ -347,19 +342,6 @@ describe('Swarm stack', { skip: engine ? false : why }, () => {
     await sh('docker', ['stack', 'rm', stack]).catch(() => undefined);
     await sleep(3000);
     await sh('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
-  });
-
-  it('keeps the workshop settings: rng global, 10 workers, hasher rolls back on failure', () => {
-    const s = parse(readFileSync(`${root}stacks/dockercoins.yml`, 'utf8')) as { services: Record<string, { deploy: Record<string, any> }> };
-    assert.equal(s.services.rng!.deploy.mode, 'global');
-    assert.equal(s.services.worker!.deploy.replicas, 10);
-    assert.deepEqual(s.services.hasher!.deploy.update_config, {
-      parallelism: 1,
-      delay: '5s',
-      monitor: '5s',
-      failure_action: 'rollback',
-      max_failure_ratio: 0.5,
-    });
   });
 
   it('deploys and mines (DNS round robin: the VIP load balancer needs IPVS, absent here)', async () => {

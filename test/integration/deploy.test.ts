@@ -15,6 +15,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, Secret, Service } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { needs } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 type Obj = {
@@ -46,6 +47,10 @@ const KNOWN: Record<string, string[]> = {
     'securityContext',
     'terminationGracePeriodSeconds',
     'automountServiceAccountToken',
+    'enableServiceLinks',
+    'serviceAccountName',
+    'imagePullSecrets',
+    'priorityClassName',
     'volumes',
     'nodeSelector',
     'affinity',
@@ -111,6 +116,14 @@ function checkWorkloads(objects: Obj[], source: string, prefix = ''): void {
   for (const w of workloads) {
     const pod = w.spec.template.spec;
     assert.equal(pod.securityContext.runAsNonRoot, true, `${source} ${w.metadata.name}: runAsNonRoot`);
+    assert.equal(pod.enableServiceLinks, false, `${source} ${w.metadata.name}: no Service link variables`);
+    if (pod.containers.some((c: Obj) => c.ports?.some((p: Obj) => p.containerPort < 1024))) {
+      assert.deepEqual(
+        pod.securityContext.sysctls,
+        [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+        `${source} ${w.metadata.name}: port 80 as user 1000 on runtimes that keep 1024`,
+      );
+    }
     for (const c of pod.containers) {
       assert.equal(c.securityContext.readOnlyRootFilesystem, true, `${source} ${w.metadata.name}: read-only root`);
       assert.equal(c.securityContext.allowPrivilegeEscalation, false);
@@ -472,7 +485,7 @@ describe('tracing kit', () => {
 
   const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
   it('the Compose profile validates and every service passes the OTEL variables through (off when empty)', {
-    skip: compose ? false : 'docker-compose is not installed (npm test installs it with the Docker sandbox when root)',
+    skip: needs(compose, 'docker-compose is not installed (scripts/test.sh installs it when root on Debian)'),
   }, () => {
     const cfg = parseAllDocuments(
       execFileSync('docker-compose', ['-f', `${root}compose.yml`, '--profile', 'tracing', 'config'], {

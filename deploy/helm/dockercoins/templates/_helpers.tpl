@@ -19,14 +19,9 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{- define "dc.podSecurity" -}}
-runAsNonRoot: true
-runAsUser: 1000
-runAsGroup: 1000
-seccompProfile: { type: RuntimeDefault }
+{{ toYaml .root.Values.podSecurityContext }}
 {{- end -}}
 
 {{- define "dc.containerSecurity" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-capabilities: { drop: [ALL] }
+{{ toYaml .root.Values.securityContext }}
 {{- end -}}
