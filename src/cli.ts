@@ -12,12 +12,12 @@ usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--t
        dockercoins scale worker=N [rng=N] [hasher=N] [rngConcurrency=N] … [--url http://127.0.0.1:8000]
        dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
        dockercoins doctor                             (checks rng, hasher, Redis and WEBUI_URL hop by hop)
+       dockercoins workshop [--chapter N] [--json]    (replays the workshop's slides on a Docker engine)
        dockercoins load --shape step|ramp|sine|spike [--min 1] [--max 20] [--period 10m] [--steps N] [--seed 1]
                         [--speed F] [--print] [--lab URL | --compose PROJECT | --tenant NAME | --kubectl DEPLOYMENT]
        dockercoins httplat URL [--port 9080]          (probes URL every second; latency on /metrics, as httplat)
        dockercoins tenant add|list|remove|scale …     (one isolated DockerCoins per student, on the Docker engine)
        dockercoins class [--port 8080]                (the instructor's page: every tenant live)
-       dockercoins workshop [--chapter N] [--json]    (replays the workshop's slides on a Docker engine)
 
 up: the whole system in one process: webui on WEBUI_PORT (8000), rng on RNG_PORT (8001), hasher on HASHER_PORT (8002),
     workers, and an in-memory ledger unless --redis or REDIS_URL is given. --turbo sets every delay to 0.
@@ -55,14 +55,6 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = await doctor(config, config.webuiUrl);
       return;
     }
-    if (command === 'tenant') {
-      const { tenantCommand } = await import('./tenants/cli.js');
-      return await tenantCommand(rest, process.env);
-    }
-    if (command === 'class') {
-      const { classCommand } = await import('./class/serve.js');
-      return await classCommand(rest, process.env);
-    }
     if (command === 'workshop') {
       const { workshop, WorkshopUsage } = await import('./workshop/runner.js');
       try {
@@ -72,6 +64,14 @@ async function main(argv: string[]): Promise<void> {
         throw err;
       }
       return;
+    }
+    if (command === 'tenant') {
+      const { tenantCommand } = await import('./tenants/cli.js');
+      return await tenantCommand(rest, process.env);
+    }
+    if (command === 'class') {
+      const { classCommand } = await import('./class/serve.js');
+      return await classCommand(rest, process.env);
     }
     if (command === 'rng' || command === 'hasher' || command === 'webui' || command === 'worker') {
       if (rest.length > 0) throw new UsageError(`${command} takes no options; configure it with environment variables`);
