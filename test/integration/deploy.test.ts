@@ -207,7 +207,7 @@ describe('plain Kubernetes manifests', () => {
         const labels = s.metadata.labels ?? {};
         const sel = m.spec.selector;
         const ok = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-        const exprs = (sel.matchExpressions ?? []).every((e: { key: string; values: string[] }) => e.values.includes(labels[e.key]));
+        const exprs = (sel.matchExpressions ?? []).every((e: { key: string; values: string[] }) => e.values.includes(labels[e.key] ?? ''));
         return ok && exprs && s.spec.ports.some((p: { name: string }) => p.name === m.spec.endpoints[0].port);
       });
       assert.ok(monitored, `a ServiceMonitor scrapes Service ${s.metadata.name}`);

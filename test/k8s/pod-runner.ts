@@ -148,6 +148,11 @@ export interface RunnerOptions {
   /** The runtime's default net.ipv4.ip_unprivileged_port_start (containerd 1.x, CRI-O: 1024; Docker, containerd 2.x: 0). */
   unprivilegedPortStart?: number;
   namespace?: string;
+  /**
+   * Multiplies every probe's timeoutSeconds (default 1 = the kubelet's). A shared machine at a load of many times its
+   * cores takes seconds for one `docker exec`; periods, thresholds and restarts keep the kubelet's rules whatever this is.
+   */
+  probeTimeoutScale?: number;
   /** Weigh CPU by requests.cpu as a kubelet does (cpu.shares); off by default, see RunningContainer.create. */
   cpuShares?: boolean;
   log?: (line: string) => void;
@@ -277,7 +282,7 @@ class RunningContainer {
 
   /** One probe with the kubelet's rules: success 200–399 (HTTP), a connection (TCP), exit 0 (exec), within the timeout. */
   private async probeOnce(p: Probe): Promise<boolean> {
-    const timeoutMs = (p.timeoutSeconds ?? DEFAULT_TIMEOUT) * 1000;
+    const timeoutMs = (p.timeoutSeconds ?? DEFAULT_TIMEOUT) * 1000 * (this.pod.runner.options.probeTimeoutScale ?? 1);
     const port = (ref: number | string): number => {
       if (typeof ref === 'number') return ref;
       if (/^\d+$/.test(ref)) return Number(ref);
@@ -752,6 +757,8 @@ export class PodRunner {
   /** What ran: one line per pod (ready, restarts and why, probes run/failed), the images not runnable, the kinds not acted on. */
   report(): string[] {
     const out: string[] = [];
+    const scale = this.options.probeTimeoutScale ?? 1;
+    if (scale !== 1) out.push(`probe timeouts ×${scale} (a busy shared machine; periods, thresholds and restarts as the kubelet's)`);
     for (const p of this.pods) {
       if (p.notRun) {
         out.push(`${p.name}: ${p.notRun}`);
