@@ -600,7 +600,8 @@ export class PodRunner {
     objects: K8sObject[],
     readonly options: RunnerOptions,
   ) {
-    this.engine = options.engine ?? connectEngine();
+    // A generous call timeout: a busy engine takes seconds to create a container, and a timed-out call is a reset.
+    this.engine = options.engine ?? connectEngine(undefined, 120_000);
     this.namespace = options.namespace ?? 'default';
     this.network = `${options.runId}-net`;
     let ip = 10;
@@ -682,8 +683,9 @@ export class PodRunner {
   /** Creates the network and every pod of the Deployments and DaemonSets (helm test pods wait for runTests). */
   async start(): Promise<void> {
     await this.engine.createNetwork({ Name: this.network, Labels: { [RUN_LABEL]: this.options.runId } });
-    const pending = this.workloads.filter((x) => !x.isTest).flatMap((w) => Array.from({ length: w.replicas }, () => w));
-    await Promise.all(pending.map((w) => this.addPod(w)));
+    // One pod after the other, as a kubelet's pod workers start them on a busy node (the engine resets connections
+    // when dozens of creations arrive at once).
+    for (const w of this.workloads.filter((x) => !x.isTest)) for (let i = 0; i < w.replicas; i++) await this.addPod(w);
   }
 
   podsOf(workload: string): RunningPod[] {
@@ -696,7 +698,7 @@ export class PodRunner {
     if (!w) throw new Error(`no Deployment ${workload}`);
     w.replicas = replicas;
     const pods = this.podsOf(workload);
-    await Promise.all(Array.from({ length: Math.max(0, replicas - pods.length) }, () => this.addPod(w)));
+    for (let i = pods.length; i < replicas; i++) await this.addPod(w);
     for (const pod of pods.slice(replicas)) await this.removePod(pod);
   }
 
