@@ -15,6 +15,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { needs } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 type Obj = {
@@ -238,6 +239,42 @@ describe('plain Kubernetes manifests', () => {
     const c = patch.spec.template.spec.containers[0];
     assert.deepEqual(c.env, [{ name: 'LIVENESS_MODE', value: 'naive' }]);
     assert.equal(c.livenessProbe.timeoutSeconds, 1);
+  });
+
+  it("the autoscaling component: httplat probing http://rng/ on :9080, the slide's HPA to the letter, the KEDA alternative on the same metric", () => {
+    const objects = kustomize(['kubernetes'], ['kubernetes/components/autoscaling']);
+    validate(objects, 'autoscaling component');
+    checkWorkloads(objects, 'autoscaling component');
+    const httplat = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'httplat')!;
+    assert.deepEqual(httplat.spec.template.spec.containers[0].command, ['node', 'dist/cli.js', 'httplat', 'http://rng/']);
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'httplat')!;
+    assert.equal(svc.spec.ports[0].port, 9080);
+    assert.deepEqual(svc.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9080', 'prometheus.io/path': '/metrics' });
+    // The HPA is the slide's file (container.training k8s/hpa-v2-pa-httplat.yaml), field for field.
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+    assert.deepEqual(hpa.spec, {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'rng' },
+      minReplicas: 1,
+      maxReplicas: 20,
+      behavior: { scaleUp: { stabilizationWindowSeconds: 60 }, scaleDown: { stabilizationWindowSeconds: 180 } },
+      metrics: [
+        {
+          type: 'Object',
+          object: {
+            describedObject: { apiVersion: 'v1', kind: 'Service', name: 'httplat' },
+            metric: { name: 'httplat_latency_seconds' },
+            target: { type: 'Value', value: 0.1 },
+          },
+        },
+      ],
+    });
+    const adapter = parse(readFileSync(`${dir}components/autoscaling/prometheus-adapter-httplat.yaml`, 'utf8'));
+    const metricName = (hpa.spec.metrics as { object: { metric: { name: string } } }[])[0]!.object.metric.name;
+    assert.equal(adapter.rules.custom[0].name.as, metricName, 'the adapter serves the metric the HPA reads');
+    const keda = parse(readFileSync(`${dir}components/autoscaling/keda-rng-httplat.yaml`, 'utf8'));
+    assert.deepEqual([keda.spec.scaleTargetRef.name, keda.spec.minReplicaCount, keda.spec.maxReplicaCount], ['rng', 1, 20]);
+    assert.deepEqual(keda.spec.advanced.horizontalPodAutoscalerConfig.behavior, hpa.spec.behavior);
+    assert.deepEqual([keda.spec.triggers[0].metricType, Number(keda.spec.triggers[0].metadata.threshold)], ['Value', 0.1]);
   });
 });
 
@@ -541,7 +578,7 @@ describe('tracing kit', () => {
 
   const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
   it('the Compose profile validates and every service passes the OTEL variables through (off when empty)', {
-    skip: compose ? false : 'docker-compose is not installed (npm test installs it with the Docker sandbox when root)',
+    skip: needs(compose, 'docker-compose is not installed (scripts/test.sh installs it when root on Debian)'),
   }, () => {
     const cfg = parseAllDocuments(
       execFileSync('docker-compose', ['-f', `${root}compose.yml`, '--profile', 'tracing', 'config'], {
