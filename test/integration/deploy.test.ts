@@ -193,7 +193,28 @@ describe('plain Kubernetes manifests', () => {
     assert.equal(base.filter((o) => o.kind === 'NetworkPolicy').length, 4, 'least privilege on by default');
     const deployments = (objects: Obj[]) => objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== 'redis');
     const overlay = docs(execFileSync(kubectl, ['kustomize', `${root}deploy/overlays/observability`], { encoding: 'utf8' }));
-    validate(overlay, 'observability overlay');
+    validate(
+      overlay.filter((o) => o.kind !== 'ServiceMonitor'),
+      'observability overlay',
+    );
+    // The Prometheus Operator ignores the annotations: ServiceMonitors on the Services' named ports.
+    const monitors = overlay.filter((o) => o.kind === 'ServiceMonitor');
+    assert.deepEqual(
+      monitors.map((m) => m.spec.endpoints[0].port),
+      ['http', 'metrics'],
+    );
+    for (const s of overlay.filter((o) => o.kind === 'Service' && o.metadata.name !== 'redis')) {
+      const monitored = monitors.some((m) => {
+        const labels = s.metadata.labels ?? {};
+        const sel = m.spec.selector;
+        const ok = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+        const exprs = (sel.matchExpressions ?? []).every((e: { key: string; values: string[] }) => e.values.includes(labels[e.key] ?? ''));
+        return ok && exprs && s.spec.ports.some((p: { name: string }) => p.name === m.spec.endpoints[0].port);
+      });
+      assert.ok(monitored, `a ServiceMonitor scrapes Service ${s.metadata.name}`);
+    }
+    const overlayRng = overlay.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rng')!;
+    assert.equal(overlayRng.spec.replicas, undefined, 'the HPA owns the replica count: apply does not scale rng back to 1');
     for (const d of deployments(overlay)) {
       const env = envOf(d);
       assert.equal(loadConfig(env).tracing.url, 'http://otel-collector:4318/v1/traces', d.metadata.name);
@@ -578,5 +599,23 @@ describe('tracing kit', () => {
     };
     assert.deepEqual(plain.services['otel-collector']?.profiles, ['tracing'], 'the collector only with the profile');
     for (const name of workloads) assert.equal(loadConfig(plain.services[name]!.environment!).tracing.enabled, false, `${name}: off by default`);
+  });
+});
+
+describe('Compose tenants', () => {
+  it('REDIS_URL reaches the worker and the webui (a shared Redis), the project’s own redis otherwise', () => {
+    type Cfg = { services: Record<string, { environment?: Record<string, string> }> };
+    const config = (env: Record<string, string>) =>
+      parseAllDocuments(
+        execFileSync('docker-compose', ['-f', `${root}compose.yml`, 'config'], { encoding: 'utf8', env: { ...process.env, ...env } }),
+      )[0]!.toJSON() as Cfg;
+    const shared = config({ REDIS_URL: 'redis://shared-redis:6379', DOCKERCOINS_NAMESPACE: 'acme' });
+    for (const name of ['worker', 'webui']) {
+      const env = shared.services[name]!.environment!;
+      assert.equal(loadConfig(env, name as 'worker' | 'webui').ledger.url, 'redis://shared-redis:6379', name);
+      assert.equal(env.DOCKERCOINS_NAMESPACE, 'acme');
+    }
+    const own = config({});
+    for (const name of ['worker', 'webui']) assert.equal(loadConfig(own.services[name]!.environment!).ledger.url, 'redis://redis:6379', name);
   });
 });

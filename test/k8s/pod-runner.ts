@@ -148,6 +148,11 @@ export interface RunnerOptions {
   /** The runtime's default net.ipv4.ip_unprivileged_port_start (containerd 1.x, CRI-O: 1024; Docker, containerd 2.x: 0). */
   unprivilegedPortStart?: number;
   namespace?: string;
+  /**
+   * Multiplies every probe's timeoutSeconds (default 1 = the kubelet's). A shared machine at a load of many times its
+   * cores takes seconds for one `docker exec`; periods, thresholds and restarts keep the kubelet's rules whatever this is.
+   */
+  probeTimeoutScale?: number;
   /** Weigh CPU by requests.cpu as a kubelet does (cpu.shares); off by default, see RunningContainer.create. */
   cpuShares?: boolean;
   log?: (line: string) => void;
@@ -277,7 +282,7 @@ class RunningContainer {
 
   /** One probe with the kubelet's rules: success 200–399 (HTTP), a connection (TCP), exit 0 (exec), within the timeout. */
   private async probeOnce(p: Probe): Promise<boolean> {
-    const timeoutMs = (p.timeoutSeconds ?? DEFAULT_TIMEOUT) * 1000;
+    const timeoutMs = (p.timeoutSeconds ?? DEFAULT_TIMEOUT) * 1000 * (this.pod.runner.options.probeTimeoutScale ?? 1);
     const port = (ref: number | string): number => {
       if (typeof ref === 'number') return ref;
       if (/^\d+$/.test(ref)) return Number(ref);
@@ -595,7 +600,8 @@ export class PodRunner {
     objects: K8sObject[],
     readonly options: RunnerOptions,
   ) {
-    this.engine = options.engine ?? connectEngine();
+    // A generous call timeout: a busy engine takes seconds to create a container, and a timed-out call is a reset.
+    this.engine = options.engine ?? connectEngine(undefined, 120_000);
     this.namespace = options.namespace ?? 'default';
     this.network = `${options.runId}-net`;
     let ip = 10;
@@ -677,8 +683,9 @@ export class PodRunner {
   /** Creates the network and every pod of the Deployments and DaemonSets (helm test pods wait for runTests). */
   async start(): Promise<void> {
     await this.engine.createNetwork({ Name: this.network, Labels: { [RUN_LABEL]: this.options.runId } });
-    const pending = this.workloads.filter((x) => !x.isTest).flatMap((w) => Array.from({ length: w.replicas }, () => w));
-    await Promise.all(pending.map((w) => this.addPod(w)));
+    // One pod after the other, as a kubelet's pod workers start them on a busy node (the engine resets connections
+    // when dozens of creations arrive at once).
+    for (const w of this.workloads.filter((x) => !x.isTest)) for (let i = 0; i < w.replicas; i++) await this.addPod(w);
   }
 
   podsOf(workload: string): RunningPod[] {
@@ -691,7 +698,7 @@ export class PodRunner {
     if (!w) throw new Error(`no Deployment ${workload}`);
     w.replicas = replicas;
     const pods = this.podsOf(workload);
-    await Promise.all(Array.from({ length: Math.max(0, replicas - pods.length) }, () => this.addPod(w)));
+    for (let i = pods.length; i < replicas; i++) await this.addPod(w);
     for (const pod of pods.slice(replicas)) await this.removePod(pod);
   }
 
@@ -752,6 +759,8 @@ export class PodRunner {
   /** What ran: one line per pod (ready, restarts and why, probes run/failed), the images not runnable, the kinds not acted on. */
   report(): string[] {
     const out: string[] = [];
+    const scale = this.options.probeTimeoutScale ?? 1;
+    if (scale !== 1) out.push(`probe timeouts ×${scale} (a busy shared machine; periods, thresholds and restarts as the kubelet's)`);
     for (const p of this.pods) {
       if (p.notRun) {
         out.push(`${p.name}: ${p.notRun}`);
