@@ -103,8 +103,12 @@ async function ensureRedis(s: Scope, network: string): Promise<SharedRedis> {
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
-    redis = await findRedis(s);
-    if (!redis) throw new Error(`${names.redis} vanished while being created`);
+    // The winner's create may still be under way: the engine reserves the name (409) before inspect finds it.
+    for (let i = 0; i < 100 && !redis; i++) {
+      redis = await findRedis(s);
+      if (!redis) await sleep(300);
+    }
+    if (!redis) throw new Error(`${names.redis}: its name is taken but no such container appeared within 30 s`);
   }
   await waitForRedis(s, redis);
   return redis;
