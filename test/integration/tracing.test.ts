@@ -1,5 +1,5 @@
-// Tracing with real processes around a real Redis, exporting to a real OTLP/HTTP receiver (test/helpers/otlp.ts)
-// that decodes what the SDK sends, protobuf or JSON: the trees, the sampler, SIGTERM, a sick collector, and off.
+// Tracing with real processes around a real Redis, exporting to a test OTLP/HTTP receiver (test/helpers/otlp.ts)
+// that reads what the SDK sends, protobuf or JSON: the trees, the sampler, SIGTERM, a sick collector, and off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
