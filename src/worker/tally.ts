@@ -19,6 +19,7 @@ export class Tally {
   /** Coin hex → its bytes and the span of the unit that found it (tracing on: the save is that unit's child). */
   private readonly unsavedCoins = new Map<string, { bytes: Buffer; unit?: Span }>();
   private flushing?: Promise<number>;
+  private again?: Promise<number>;
   private saving?: Promise<void>;
 
   constructor(
@@ -53,13 +54,23 @@ export class Tally {
     return this.unsavedCoins.size;
   }
 
-  /** Adds the units done since the last flush to the ledger; resolves with how many it added. Never runs twice at once.
-   *  `span`: the flush's (tracing on), parent of its ledger calls. */
+  /**
+   * Adds the units done so far to the ledger; resolves with how many it added. Never runs twice at once: called while
+   * one runs, it runs once more after it (that one may be past its units, waiting for a coin's save). `span`: the
+   * flush's (tracing on), parent of its ledger calls.
+   */
   flush(span?: Span): Promise<number> {
-    this.flushing ??= this.flushOnce(span).finally(() => {
-      this.flushing = undefined;
+    if (!this.flushing) {
+      this.flushing = this.flushOnce(span).finally(() => {
+        this.flushing = undefined;
+      });
+      return this.flushing;
+    }
+    this.again ??= this.flushing.then(() => {
+      this.again = undefined;
+      return this.flush(span);
     });
-    return this.flushing;
+    return this.again;
   }
 
   private async flushOnce(span?: Span): Promise<number> {
