@@ -2,8 +2,9 @@
 // [--speed F] [--print] [--lab URL | --compose PROJECT | --tenant NAME | --kubectl DEPLOYMENT]`: plays a shape's
 // schedule on the worker count. --print only prints it ("seconds workers" per change). Bad options exit 2.
 import type { Config } from '../config.js';
+import { checkTenantName } from '../tenants/names.js';
 import { UsageError } from '../usage.js';
-import { ComposeDriver, DriverError, KubectlDriver, LabDriver } from './drivers.js';
+import { ComposeDriver, DriverError, KubectlDriver, LabDriver, TenantDriver } from './drivers.js';
 import { type LoadDriver, LoadRun } from './runner.js';
 import { parseDuration, printable, type Schedule, type ShapeOptions, schedule } from './shapes.js';
 
@@ -63,8 +64,15 @@ export function parseLoadArgs(argv: string[], config: Config): LoadArgs {
       }
     } else if (flag === '--compose') targets.push({ kind: 'compose', project: value(), files });
     else if (flag === '--compose-file') files.push(value());
-    else if (flag === '--tenant') targets.push({ kind: 'tenant', name: value() });
-    else if (flag === '--kubectl') targets.push({ kind: 'kubectl', deployment: value() });
+    else if (flag === '--tenant') {
+      const name = value();
+      try {
+        checkTenantName(name);
+      } catch (err) {
+        throw new UsageError(`--tenant: ${(err as Error).message}`);
+      }
+      targets.push({ kind: 'tenant', name });
+    } else if (flag === '--kubectl') targets.push({ kind: 'kubectl', deployment: value() });
     else throw new UsageError(`load: unknown option ${JSON.stringify(arg)}`);
   }
   if (!shape) throw new UsageError('load: --shape is required (step, ramp, sine or spike)');
@@ -88,9 +96,15 @@ function driverFor(target: LoadTarget, config: Config): LoadDriver {
     case 'kubectl':
       return new KubectlDriver(target.deployment);
     case 'tenant':
-      throw new DriverError(
-        'load --tenant: not available in this build — `dockercoins tenant scale NAME worker=N` is the way tenants are scaled, and load does not call it yet',
-      );
+      return new TenantDriver(target.name, async () => {
+        const { scopeFor } = await import('../tenants/cli.js');
+        const { DEFAULT_CLASS } = await import('../tenants/names.js');
+        try {
+          return await scopeFor(DEFAULT_CLASS, process.env);
+        } catch (err) {
+          throw new DriverError((err as Error).message);
+        }
+      });
   }
 }
 

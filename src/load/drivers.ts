@@ -1,8 +1,10 @@
 // Where a load shape sets the worker count: the lab API of `dockercoins up` (which also takes the annotation), a
-// Compose project through the docker compose / docker-compose CLI (it owns Compose's labels), or a Kubernetes
-// Deployment through `kubectl scale`. Targets without an annotation API get the note printed instead.
+// Compose project through the docker compose / docker-compose CLI (it owns Compose's labels), a tenant through the
+// tenant provisioner (the engine's labels), or a Kubernetes Deployment through `kubectl scale`. Targets without an
+// annotation API get the note printed instead.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { Scope } from '../tenants/provision.js';
 import type { LoadDriver } from './runner.js';
 
 const run = promisify(execFile);
@@ -93,5 +95,27 @@ export class KubectlDriver implements LoadDriver {
       throw new DriverError(`kubectl scale deployment/${this.deployment} --replicas=${workers} failed: ${(e.stderr || e.message).trim()}`);
     }
     this.print(`annotation (printed; Kubernetes has no dashboard API of ours): ${note}`);
+  }
+}
+
+/** A tenant (`dockercoins tenant add NAME`): its workers set as `dockercoins tenant scale NAME worker=N` does. */
+export class TenantDriver implements LoadDriver {
+  readonly target: string;
+  constructor(
+    private readonly tenant: string,
+    private readonly scope: () => Promise<Scope>,
+    private readonly print: (line: string) => void = console.log,
+  ) {
+    this.target = `tenant ${tenant}`;
+  }
+
+  async setWorkers(workers: number, note: string): Promise<void> {
+    const { scaleTenant } = await import('../tenants/provision.js');
+    try {
+      await scaleTenant(await this.scope(), this.tenant, workers);
+    } catch (err) {
+      throw new DriverError(`tenant ${this.tenant}: ${(err as Error).message}`);
+    }
+    this.print(`annotation (a tenant's dashboard has no lab to mark): ${note}`);
   }
 }
