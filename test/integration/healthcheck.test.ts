@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { get } from '../helpers/net.js';
 import { type Proc, startService, stopAll } from '../helpers/proc.js';
+import { needs } from '../helpers/skip.js';
 
 const SCRIPT = fileURLToPath(new URL('../../src/healthcheck.sh', import.meta.url));
 
@@ -39,7 +40,7 @@ const paths: { name: string; skip: string | false; run: (env: Record<string, str
   { name: "bash's /dev/tcp", skip: false, run: (env) => probe('sh', [SCRIPT], env) },
   {
     name: 'busybox nc',
-    skip: busybox ? false : 'busybox is not installed (scripts/test.sh gets it with the Docker sandbox when root)',
+    skip: needs(busybox !== '', 'busybox is not installed (scripts/test.sh installs busybox-static when root on Debian)'),
     run: (env) => {
       const dir = busyboxPath();
       return probe(join(dir, 'sh'), [SCRIPT], { ...env, PATH: dir });
