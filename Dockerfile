@@ -2,6 +2,9 @@
 # the last (CMD and a few variables), so building and pulling all four costs about as much as one.
 # The runtime holds the bundles only (dist/: every dependency inside, no node_modules).
 #   docker build --network host --target rng -t dockercoins/rng .
+# The runtime stage is also the common image `dockercoins/base` (npm run images -- --base): ./rng/Dockerfile,
+# ./hasher/Dockerfile, … add to it exactly the lines of their stage below (a unit test keeps them equal), so the
+# workshop's loop `docker build -t $REGISTRY/$SERVICE:$TAG ./$SERVICE` works from the repository root.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

@@ -15,19 +15,24 @@ const options = {
   outfile: `${out}/app.js`,
   logLevel: 'warning',
 };
+// The class page (`dockercoins class`): its own small bundle beside the dashboard's.
+const classOptions = { ...options, entryPoints: ['web/class.ts'], outfile: `${out}/class.js` };
 const copyStatic = () =>
   Promise.all([
     copyFile('web/index.html', `${out}/index.html`),
     copyFile('web/style.css', `${out}/style.css`),
     copyFile('node_modules/uplot/dist/uPlot.min.css', `${out}/uplot.css`),
+    copyFile('web/class.html', `${out}/class.html`),
+    copyFile('web/class.css', `${out}/class.css`),
   ]);
 if (process.argv.includes('--watch')) {
   const copyOnRebuild = { name: 'copy-static', setup: (b) => b.onEnd(() => copyStatic()) };
   const ctx = await context({ ...options, plugins: [copyOnRebuild] });
   await ctx.watch();
+  await (await context(classOptions)).watch();
   watch('web', () => void copyStatic());
   console.log('watching web/ → dist/web');
 } else {
-  await build(options);
+  await Promise.all([build(options), build(classOptions)]);
   await copyStatic();
 }

@@ -317,12 +317,35 @@ export const VARIABLES = {
 export type VariableName = keyof typeof VARIABLES;
 type Values = { -readonly [K in VariableName]: (typeof VARIABLES)[K]['default'] };
 
-/** Reads every variable of the table; a value that is empty or only spaces means the default. */
-export function readVariables(env: Env): { values: Values; given: ReadonlySet<VariableName> } {
+/** The commands of the CLI, as far as the configuration is concerned. */
+export type Command = 'up' | 'scale' | 'rng' | 'hasher' | 'worker' | 'webui' | 'doctor' | 'healthcheck';
+
+/**
+ * Variables only some commands use; the others never read them. `RNG_PORT`, `HASHER_PORT` and `WEBUI_PORT` are also
+ * the names Kubernetes gives the Service links of Services rng, hasher and webui (`RNG_PORT=tcp://10.96.0.12:80`):
+ * a standalone service must not even look at them.
+ */
+const ONLY_FOR: Partial<Record<VariableName, readonly Command[]>> = {
+  WEBUI_PORT: ['up', 'scale'],
+  RNG_PORT: ['up'],
+  HASHER_PORT: ['up'],
+};
+
+/** A Kubernetes Service link (`tcp://10.96.0.12:80`) in a `*PORT` variable: an address, not a port setting. */
+const SERVICE_LINK_RE = /^(tcp|udp|sctp):\/\//i;
+
+/**
+ * Reads the variables of the table `command` uses (all of them without a command); a value that is empty or only
+ * spaces means the default, and so does a Kubernetes Service link in a port variable.
+ */
+export function readVariables(env: Env, command?: Command): { values: Values; given: ReadonlySet<VariableName> } {
   const values = {} as Record<string, unknown>;
   const given = new Set<VariableName>();
   for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable<unknown>][]) {
-    const raw = env[name]?.trim();
+    const users = ONLY_FOR[name];
+    const read = command === undefined || users === undefined || users.includes(command);
+    let raw = read ? env[name]?.trim() : undefined;
+    if (raw !== undefined && name.endsWith('PORT') && SERVICE_LINK_RE.test(raw)) raw = undefined;
     if (raw === undefined || raw === '') {
       values[name] = variable.default;
     } else {
@@ -443,8 +466,9 @@ export interface Config {
   given: ReadonlySet<VariableName>;
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const { values: x, given } = readVariables(env);
+/** The configuration of `command` (every variable checked without one). */
+export function loadConfig(env: Env = process.env, command?: Command): Config {
+  const { values: x, given } = readVariables(env, command);
   if (x.ADMIN_TOKEN && x.LAB_TOKEN && x.ADMIN_TOKEN !== x.LAB_TOKEN)
     throw new ConfigError('LAB_TOKEN', 'differs from ADMIN_TOKEN: set one of them (they name the same token)');
   if (x.RNG_BYTES > x.RNG_MAX_BYTES) throw new ConfigError('RNG_BYTES', `expected at most RNG_MAX_BYTES (${x.RNG_MAX_BYTES}), got ${x.RNG_BYTES}`);

@@ -3,7 +3,7 @@ import { loadConfig } from './config.js';
 
 let port = 80;
 try {
-  port = loadConfig().healthcheckPort;
+  port = loadConfig(process.env, 'healthcheck').healthcheckPort;
 } catch {
   process.exit(1);
 }

@@ -232,4 +232,60 @@ export interface LabState {
   settings: LabSettings | null;
   faults: LabFaults | null;
   lessons: LessonView[];
+  /** The lab's load shape, autoscaler and chart annotations (absent on a watch-only lab). */
+  automation?: AutomationView;
+}
+
+/** A mark on the dashboard's chart: what changed, when (unix seconds), by whom (a shape, the autoscaler, a CLI). */
+export interface Annotation {
+  at: number;
+  text: string;
+  by: string;
+}
+
+export interface LoadView {
+  shape: string;
+  seed: number;
+  speed: number;
+  /** unix seconds */
+  startedAt: number;
+  duration: number;
+  changes: { at: number; workers: number }[];
+  /** Index of the next change in `changes` (= changes.length when all are applied). */
+  next: number;
+  running: boolean;
+}
+
+export interface AutoscaleDecisionView {
+  /** unix seconds */
+  at: number;
+  current: number;
+  metric: number;
+  target: number;
+  proposed: number;
+  desired: number;
+  limitedBy: string[];
+  reason: string;
+}
+
+export interface AutoscaleView {
+  running: boolean;
+  target: number;
+  minReplicas: number;
+  maxReplicas: number;
+  behavior: 'slide' | 'v2';
+  speed: number;
+  /** What is probed (rng's `/` by default): the mean latency of its probes over `windowSeconds` is the metric. */
+  path: string;
+  windowSeconds: number;
+  syncSeconds: number;
+  /** The latest probes' mean, seconds; null before the first. */
+  metric: number | null;
+  decisions: AutoscaleDecisionView[];
+}
+
+export interface AutomationView {
+  load: LoadView | null;
+  autoscale: AutoscaleView | null;
+  annotations: Annotation[];
 }

@@ -2,6 +2,7 @@
 // faults, and the lesson's steps. It reads GET /api/lab every second and changes the system with POST /api/lab
 // (same origin; with ADMIN_TOKEN set on the server, the token the user typed goes as a bearer token).
 import type { LabChange, LabState, LessonView } from '../src/telemetry.js';
+import { renderAutomation, wireAutomation } from './automation.js';
 
 const POLL_MS = 1000;
 const TOKEN_KEY = 'dockercoins-lab-token';
@@ -55,6 +56,27 @@ async function post(change: LabChange): Promise<void> {
   }
 }
 
+/** A call to the lab's automation routes; the answer's text, or null after saying what went wrong. */
+async function request(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<string | null> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status === 401) el('lab-token').hidden = false;
+    if (!res.ok) {
+      say(text);
+      return null;
+    }
+    return text;
+  } catch (err) {
+    say(`the lab did not answer: ${(err as Error).message}`);
+    return null;
+  }
+}
+
 function describe(change: LabChange): string {
   return Object.entries(change)
     .map(([k, v]) => (typeof v === 'object' ? `${k} ${JSON.stringify(v)}` : `${k} = ${v}`))
@@ -104,6 +126,7 @@ function render(s: LabState): void {
     const fault = FAULTS[button.dataset.fault as FaultName];
     button.setAttribute('aria-pressed', String(fault.active(s)));
   }
+  renderAutomation(s.automation, s.controllable);
   const firstOpen = s.lessons.findIndex((l) => !l.done);
   el('lesson-list').replaceChildren(...s.lessons.map((l, i) => renderLesson(l, i === firstOpen)));
 }
@@ -151,6 +174,7 @@ function wire(): void {
       send({ faults: { [fault.service]: fault.active(state) ? fault.off : fault.on } });
     });
   }
+  wireAutomation(request, say);
   el<HTMLFormElement>('lab-token').addEventListener('submit', (e) => {
     e.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, el<HTMLInputElement>('token-input').value);

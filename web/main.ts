@@ -2,6 +2,7 @@
 // drawn with uPlot. The speed arrives computed by the webui over a window; the page only draws it.
 import uPlot from 'uplot';
 import { HISTORY_S, isHistory, isSnapshot, PHASES, type Snapshot, type UpstreamView } from '../src/telemetry.js';
+import { annotationsPlugin } from './annotations.js';
 import { startLab } from './lab.js';
 
 const STALE_MS = 4000;
@@ -36,6 +37,7 @@ function chart(): uPlot {
       { stroke: '#93a4b5', grid: { stroke: '#26333f' } },
       { stroke: '#93a4b5', grid: { stroke: '#26333f' }, label: 'hashes/s', size: 60 },
     ],
+    plugins: [annotationsPlugin()],
     series: [{}, { label: 'speed', stroke: '#2496ed', width: 3, fill: 'rgba(36,150,237,0.15)', value: (_u, v) => (v == null ? '–' : v.toFixed(2)) }],
   };
   const p = new uPlot(opts, [xs, ys], box);

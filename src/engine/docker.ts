@@ -61,3 +61,86 @@ export async function networksLabelled(engine: Engine, labels: Record<string, st
   const label = Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
   return engine.listNetworks({ filters: { label } });
 }
+
+/** The engine's Swarm state: 'inactive', 'active', 'pending', 'error' or 'locked'. */
+export async function swarmState(engine: Engine): Promise<string> {
+  const info = (await engine.info()) as { Swarm?: { LocalNodeState?: string } };
+  return info.Swarm?.LocalNodeState || 'inactive';
+}
+
+/** Names of the Swarm services (none when the engine is not a manager). */
+export async function serviceNames(engine: Engine): Promise<string[]> {
+  if ((await swarmState(engine)) !== 'active') return [];
+  return (await engine.listServices()).map((s) => s.Spec?.Name ?? '').filter(Boolean);
+}
+
+/** Names of the stacks (`docker stack deploy` labels its services with the namespace). */
+export async function stackNames(engine: Engine): Promise<string[]> {
+  if ((await swarmState(engine)) !== 'active') return [];
+  const labels = (await engine.listServices()).map((s) => s.Spec?.Labels?.['com.docker.stack.namespace']);
+  return [...new Set(labels.filter((l): l is string => Boolean(l)))];
+}
+
+/** Names of every network. */
+export async function networkNames(engine: Engine): Promise<string[]> {
+  return (await engine.listNetworks()).map((n) => n.Name);
+}
+
+/** Host ports published by running containers and by Swarm services, each with who holds it. */
+export async function publishedPorts(engine: Engine): Promise<Map<number, string>> {
+  const held = new Map<number, string>();
+  for (const c of await engine.listContainers()) {
+    for (const p of c.Ports ?? []) if (p.PublicPort) held.set(p.PublicPort, `container ${c.Names?.[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`);
+  }
+  if ((await swarmState(engine)) === 'active') {
+    for (const s of await engine.listServices()) {
+      for (const p of [...(s.Endpoint?.Ports ?? []), ...(s.Spec?.EndpointSpec?.Ports ?? [])])
+        if (p.PublishedPort) held.set(p.PublishedPort, `service ${s.Spec?.Name}`);
+    }
+  }
+  return held;
+}
+
+/** Runs a command in a running container (no TTY); its exit code and output. Bounded by timeoutMs. */
+export async function execIn(
+  engine: Engine,
+  container: string,
+  cmd: string[],
+  env: string[] = [],
+  timeoutMs = 15_000,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { PassThrough } = await import('node:stream');
+  const exec = await engine.getContainer(container).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const [o, e] = [new PassThrough(), new PassThrough()];
+  o.on('data', (b: Buffer) => out.push(b));
+  e.on('data', (b: Buffer) => err.push(b));
+  engine.modem.demuxStream(stream, o, e);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          stream.destroy();
+          reject(new Error(`${cmd[0]} in ${container}: no end within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+/** True for the engine's 409 Conflict (a name already taken: someone else created it first). */
+export const isConflict = (err: unknown) => (err as { statusCode?: number }).statusCode === 409;
+/** True for the engine's 404 (already gone). */
+export const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;

@@ -1,5 +1,6 @@
 // rng: GET /<n> answers n random bytes after RNG_DELAY_MS. At most RNG_CONCURRENCY requests are inside
-// delay+generate at once; the others wait in FIFO order. That queue is the bottleneck the workshop finds.
+// delay+generate at once; the others wait in FIFO order. That queue is the bottleneck the workshop finds: the banner
+// (GET/HEAD /) waits its turn in it too, as the original's one-at-a-time server did, so `httping` on rng shows it.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -75,9 +76,8 @@ function rngFastLane(settings: Readonly<RngSettings>, metrics: RngMetrics): Fast
 export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, metrics, hostname, tracer }) => {
   const { maxBytes } = settings;
 
-  /** One unit of rng work through the queue; null when the client left first. */
-  async function generate(n: number, reply?: FastifyReply): Promise<Buffer | null> {
-    if (!queued(settings)) return randomBytes(n);
+  /** `work` once a slot is free, inside it; null when the client left first. */
+  async function inTurn<T>(reply: FastifyReply | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
     const abandon = new AbortController();
     const onClose = () => {
       if (!reply?.raw.writableEnded) abandon.abort();
@@ -92,8 +92,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
       metrics.wait.observe(waited / 1000);
       queue?.end();
       activeSpan()?.setAttribute('dockercoins.rng.queue_wait_ms', Math.round(waited * 10) / 10);
-      if (settings.delayMs > 0) await sleep(settings.delayMs, undefined, { signal: abandon.signal });
-      return randomBytes(n);
+      return await work(abandon.signal);
     } catch (err) {
       queue?.end();
       if (err instanceof AbortedError || abandon.signal.aborted) {
@@ -107,10 +106,42 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     }
   }
 
+  /** One unit of rng work through the queue; null when the client left first. */
+  function generate(n: number, reply?: FastifyReply): Promise<Buffer | null> | Buffer {
+    if (!queued(settings)) return randomBytes(n);
+    return inTurn(reply, async (signal) => {
+      if (settings.delayMs > 0) await sleep(settings.delayMs, undefined, { signal });
+      return randomBytes(n);
+    });
+  }
+
+  /** The banner: no delay of its own, but it waits its turn behind every queued GET /<n> (RNG_CONCURRENCY=0: none). */
+  function turn(reply: FastifyReply): Promise<boolean | null> | boolean {
+    if (settings.concurrency === 0) return true;
+    return inTurn(reply, async () => true);
+  }
+
+  /** RNG_QUEUE_LIMIT reached: 503, retry in a second. */
+  function queueFull(reply: FastifyReply, err: unknown): FastifyReply {
+    if (!(err instanceof QueueFullError)) throw err;
+    metrics.rejected.inc();
+    return reply.code(503).header('retry-after', '1').type(TEXT).send(`rng: ${err.message}; RNG_QUEUE_LIMIT is ${settings.queueLimit}\n`);
+  }
+
   // The naive liveness probe the slides warn about: it waits in the same queue as real work.
   if (settings.liveness === 'naive') app.health.live = async () => ((await generate(1)) ? null : 'abandoned');
 
-  app.get('/', async (_req, reply) => reply.type(TEXT).send(`RNG running on ${hostname}\n`));
+  // GET and HEAD (fastify answers HEAD with this handler, without the body): httping sends HEAD.
+  app.get('/', async (_req, reply) => {
+    let served: boolean | null;
+    try {
+      served = await turn(reply);
+    } catch (err) {
+      return queueFull(reply, err);
+    }
+    if (!served) return reply.code(499).send();
+    return reply.type(TEXT).send(`RNG running on ${hostname}\n`);
+  });
 
   app.get<{ Params: { n: string } }>('/:n', async (req, reply) => {
     const raw = req.params.n;
@@ -132,9 +163,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     try {
       bytes = await generate(n, reply);
     } catch (err) {
-      if (!(err instanceof QueueFullError)) throw err;
-      metrics.rejected.inc();
-      return reply.code(503).header('retry-after', '1').type(TEXT).send(`rng: ${err.message}; RNG_QUEUE_LIMIT is ${settings.queueLimit}\n`);
+      return queueFull(reply, err);
     }
     if (!bytes) return reply.code(499).send();
     metrics.bytes.inc(n);

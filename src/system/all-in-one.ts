@@ -114,6 +114,10 @@ export class AllInOne implements LabControl {
     return this.instances[kind].map((c) => c.port);
   }
 
+  endpoints(kind: Scaled): string[] {
+    return this.instances[kind].map((c) => c.url);
+  }
+
   current(): { scale: LabScale; settings: LabSettings; faults: LabFaults } {
     const scale = { worker: this.workers?.size ?? this.opts.scale.worker, rng: this.instances.rng.length, hasher: this.instances.hasher.length };
     return { scale, settings: { ...this.settings }, faults: { rng: { ...this.faults.rng }, hasher: { ...this.faults.hasher } } };

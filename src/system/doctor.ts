@@ -12,6 +12,8 @@ import { safeUrl } from '../platform/logger.js';
 
 /** Every hop is bounded by this, whatever the network does. */
 export const HOP_TIMEOUT_MS = 3000;
+/** rng's banner and GET /32 wait their turn in its FIFO (10 workers: ~1 s; 100 workers: ~10 s): they get this long. */
+export const QUEUED_HOP_TIMEOUT_MS = 15_000;
 
 export interface Hop {
   target: string;
@@ -31,14 +33,14 @@ class HopError extends Error {
   }
 }
 
-function within<T>(what: string, work: (signal: AbortSignal) => Promise<T>, hint: string): Promise<T> {
+function within<T>(what: string, work: (signal: AbortSignal) => Promise<T>, hint: string, timeoutMs = HOP_TIMEOUT_MS): Promise<T> {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort.abort();
-      reject(new HopError(`no answer within ${HOP_TIMEOUT_MS} ms (${what})`, hint));
-    }, HOP_TIMEOUT_MS);
+      reject(new HopError(`no answer within ${timeoutMs} ms (${what})`, hint));
+    }, timeoutMs);
   });
   return Promise.race([work(abort.signal), late]).finally(() => clearTimeout(timer));
 }
@@ -124,7 +126,14 @@ export class Doctor {
     return reached;
   }
 
-  private async http(name: string, step: string, url: string, init: RequestInit, check: (res: Response, body: Buffer) => string): Promise<boolean> {
+  private async http(
+    name: string,
+    step: string,
+    url: string,
+    init: RequestInit,
+    check: (res: Response, body: Buffer) => string,
+    timeoutMs = HOP_TIMEOUT_MS,
+  ): Promise<boolean> {
     const u = new URL(url);
     return this.hop(name, step, async () => {
       let res: Response;
@@ -137,6 +146,7 @@ export class Doctor {
             return { res: r, body: Buffer.from(await r.arrayBuffer()) };
           },
           `${name} accepted the connection but did not answer: overloaded (its queue), or a fault injected`,
+          timeoutMs,
         ));
       } catch (err) {
         if (err instanceof HopError) throw err;
@@ -159,17 +169,33 @@ export class Doctor {
     if ((await this.reach(name, u.hostname, port)).length === 0) return;
     const root = base.replace(/\/+$/, '');
     const banner = name === 'rng' ? /^RNG running on / : /^HASHER running on /;
-    const isBanner = await this.http(name, 'banner', `${root}/`, {}, (res, body) => {
-      const text = body.toString('utf8').trim();
-      if (!banner.test(text)) throw new HopError(`GET / answered ${JSON.stringify(text.slice(0, 60))}`, `${u.host} is not ${name}: a wrong port?`);
-      return `${text} (${res.headers.get('x-dockercoins-version') ?? 'the original'})`;
-    });
+    // rng's banner waits in its queue like any request (the original serves one at a time): give it that wait.
+    const wait = name === 'rng' ? QUEUED_HOP_TIMEOUT_MS : HOP_TIMEOUT_MS;
+    const isBanner = await this.http(
+      name,
+      'banner',
+      `${root}/`,
+      {},
+      (res, body) => {
+        const text = body.toString('utf8').trim();
+        if (!banner.test(text)) throw new HopError(`GET / answered ${JSON.stringify(text.slice(0, 60))}`, `${u.host} is not ${name}: a wrong port?`);
+        return `${text} (${res.headers.get('x-dockercoins-version') ?? 'the original'})`;
+      },
+      wait,
+    );
     if (!isBanner) return;
     if (name === 'rng') {
-      await this.http(name, 'GET /32', `${root}/32`, {}, (_res, body) => {
-        if (body.length !== 32) throw new HopError(`GET /32 gave ${body.length} bytes`);
-        return '32 random bytes';
-      });
+      await this.http(
+        name,
+        'GET /32',
+        `${root}/32`,
+        {},
+        (_res, body) => {
+          if (body.length !== 32) throw new HopError(`GET /32 gave ${body.length} bytes`);
+          return '32 random bytes';
+        },
+        wait,
+      );
     } else {
       await this.http(
         name,
@@ -261,7 +287,9 @@ function line(hop: Hop): string {
 /** Runs every hop; resolves with the exit code (0: all fine, 1: one failed). */
 export async function doctor(config: Config, webuiUrl: string, out: (text: string) => void = console.log): Promise<number> {
   const d = new Doctor((hop) => out(line(hop)));
-  out(`dockercoins doctor — the data path as the worker sees it (each hop ≤ ${HOP_TIMEOUT_MS / 1000} s)`);
+  out(
+    `dockercoins doctor — the data path as the worker sees it (each hop ≤ ${HOP_TIMEOUT_MS / 1000} s; rng's banner and GET /32 wait their turn in its queue, ≤ ${QUEUED_HOP_TIMEOUT_MS / 1000} s)`,
+  );
   for (const url of config.worker.rngUrls) await d.service('rng', url);
   for (const url of config.worker.hasherUrls) await d.service('hasher', url);
   await d.redis(config.ledger.url, config.ledger.namespace);

@@ -15,6 +15,7 @@ import {
   type LabState,
   type Snapshot,
 } from '../telemetry.js';
+import { Automation, registerAutomation } from './automation.js';
 import type { Feed } from './feed.js';
 import { LessonTracker } from './lessons.js';
 
@@ -23,6 +24,8 @@ export interface LabControl {
   readonly controllable: boolean;
   current(latest: Snapshot): { scale: LabScale; settings: LabSettings | null; faults: LabFaults | null };
   apply(change: LabChange): Promise<void>;
+  /** The rng instances' URLs, for the lab's autoscaler to probe (the all-in-one knows them). */
+  endpoints?(kind: 'rng'): string[];
 }
 
 /** A standalone webui with LAB=on: it sees the scale in the measurements and cannot change it. */
@@ -93,12 +96,33 @@ export function parseLabChange(body: unknown): LabChange {
 export function registerLab(app: FastifyInstance, opts: { control: LabControl; feed: Feed; token: string }): void {
   const { control, feed } = opts;
   const lessons = new LessonTracker();
+  let queue: Promise<unknown> = Promise.resolve();
+  /** One change at a time, in the order they arrived (the lab's POSTs, the load shape, the autoscaler). */
+  const applyInOrder = (change: LabChange): Promise<void> => {
+    const applied = queue.then(() => control.apply(change));
+    queue = applied.catch(() => undefined);
+    return applied;
+  };
+  const deps = {
+    token: opts.token,
+    controllable: control.controllable,
+    apply: applyInOrder,
+    scale: () => control.current(feed.latest).scale,
+    endpoints: () => control.endpoints?.('rng') ?? [],
+  };
+  const automation = new Automation(deps);
+  registerAutomation(app, automation, deps);
   feed.subscribe((s) => {
     const { scale, settings } = control.current(s);
-    lessons.update(s, scale, settings);
+    lessons.update(s, scale, settings, Date.now(), { autoscaling: automation.view().autoscale?.running === true });
   });
-  const state = (): LabState => ({ controllable: control.controllable, ...control.current(feed.latest), limits: LAB_LIMITS, lessons: lessons.view() });
-  let queue: Promise<unknown> = Promise.resolve();
+  const state = (): LabState => ({
+    controllable: control.controllable,
+    ...control.current(feed.latest),
+    limits: LAB_LIMITS,
+    lessons: lessons.view(),
+    automation: automation.view(),
+  });
 
   app.get('/api/lab', async (_req, reply) => reply.header('cache-control', 'no-store').send(state()));
 
@@ -129,10 +153,7 @@ export function registerLab(app: FastifyInstance, opts: { control: LabControl; f
         if (!(err instanceof LabInputError)) throw err;
         return reply.code(400).type(TEXT).send(`lab: ${err.message}\n`);
       }
-      // One change at a time, in the order they arrived.
-      const applied = queue.then(() => control.apply(change));
-      queue = applied.catch(() => undefined);
-      await applied;
+      await applyInOrder(change);
       req.log.warn({ lab: change, from: req.ip }, `lab change from ${req.ip}: ${JSON.stringify(change)}`);
       return reply.header('cache-control', 'no-store').send(state());
     });

@@ -9,7 +9,12 @@ interface Lesson {
   title: string;
   goal: string;
   why?: string;
-  holds(s: Snapshot, scale: LabScale, settings: LabSettings | null): boolean;
+  holds(s: Snapshot, scale: LabScale, settings: LabSettings | null, context: LessonContext): boolean;
+}
+
+/** What the lab knows beyond the measurements: whether its autoscaler runs. */
+export interface LessonContext {
+  autoscaling: boolean;
 }
 
 const near = (value: number | null, target: number, tolerance = 0.1) => value !== null && Math.abs(value - target) <= target * tolerance;
@@ -52,6 +57,13 @@ export const LESSONS: readonly Lesson[] = [
       return n.worker >= 10 && n.rng === 1 && unlimited && s.speed !== null && s.speed >= 30;
     },
   },
+  {
+    id: 'autoscale',
+    title: 'Let an HPA scale rng on its latency: the plateau lifts without touching rng',
+    goal: 'rng concurrency back to 1, start the autoscaler (target 100 ms) and a step load to 10 workers — rng ≥ 3, above 20 hashes/s',
+    why: "The workshop's HPA lesson (hpa-v2): httplat measures rng's latency, the HPA adds rng replicas until it nears 100 ms. Watch the windows hold each decision (60 s up, 180 s down) and the replicas overshoot and come back — the slide's oscillations.",
+    holds: (s, n, x, c) => c.autoscaling && faithful(x) && n.worker >= 10 && n.rng >= 3 && s.speed !== null && s.speed >= 20,
+  },
 ];
 
 export class LessonTracker {
@@ -59,10 +71,10 @@ export class LessonTracker {
   private readonly done = new Set<string>();
 
   /** Called on every snapshot with the lab's current scale and settings. */
-  update(s: Snapshot, scale: LabScale, settings: LabSettings | null, now = Date.now()): void {
+  update(s: Snapshot, scale: LabScale, settings: LabSettings | null, now = Date.now(), context: LessonContext = { autoscaling: false }): void {
     for (const lesson of LESSONS) {
       if (this.done.has(lesson.id)) continue;
-      if (!lesson.holds(s, scale, settings)) {
+      if (!lesson.holds(s, scale, settings, context)) {
         this.since.delete(lesson.id);
         continue;
       }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Proc, startService, stopAll } from '../helpers/proc.js';
+import { Proc, startService, startWorker, stopAll } from '../helpers/proc.js';
 import { TestRedis } from '../helpers/redis.js';
 
 async function doctor(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
@@ -59,11 +59,25 @@ describe('dockercoins doctor', () => {
     assert.doesNotMatch(out, /✗/);
   });
 
+  it('rng behind a long queue (10 workers, 500 ms each: ~5 s wait): the banner and GET /32 get their wait, exit 0', async () => {
+    const slow = await startService('rng', { RNG_DELAY_MS: '500' });
+    const w = await startWorker({ REDIS_URL: redis.url, RNG_URL: slow.url, HASHER_URL: hasher, WORKER_CONCURRENCY: '10' });
+    try {
+      const { code, out } = await doctor({ ...healthy(), RNG_URL: slow.url });
+      assert.equal(code, 0, out);
+      const ms = (step: string) => Number(new RegExp(`✓ rng +${step} +(\\d+) ms`).exec(out)?.[1]);
+      assert.ok(ms('banner') > 3000, `the banner waited behind the workers' requests, longer than a plain hop may (${ms('banner')} ms):\n${out}`);
+      assert.ok(ms('GET /32') > 3000, `so did GET /32 (${ms('GET /32')} ms)`);
+    } finally {
+      await stopAll([w.p, slow.p]);
+    }
+  });
+
   const broken: [string, Record<string, string>, RegExp, RegExp][] = [
     ['an unknown name', { RNG_URL: 'http://rng.invalid' }, /✗ rng +dns .*ENOTFOUND/, /the name rng\.invalid is unknown here/],
     ['a port nobody listens on', { HASHER_URL: 'http://127.0.0.1:1' }, /✗ hasher +tcp .*ECONNREFUSED/, /nothing listens on 127\.0\.0\.1:1: a wrong port/],
     ['another service on that port', { HASHER_URL: '' }, /✗ hasher +banner .*RNG running on/, /is not hasher: a wrong port\?/],
-    ['a service that never answers', { RNG_URL: '' }, /✗ rng +banner .*no answer within 3000 ms/, /did not answer: overloaded/],
+    ['a service that never answers', { HASHER_URL: '' }, /✗ hasher +banner .*no answer within 3000 ms/, /did not answer: overloaded/],
     ['a Redis that wants a password', { REDIS_URL: '' }, /✗ redis +PING .*NOAUTH/, /Redis wants a password/],
     ['a webui that is not one', { WEBUI_URL: '' }, /✗ webui +GET \/json .*answered 404/, /really webui\?/],
   ];

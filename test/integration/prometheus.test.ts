@@ -4,84 +4,20 @@
 // file loaded. Every dashboard query, every recording rule and the autoscalers' queries return data; the alerts are
 // quiet on a healthy system and move when a fault is injected or a target dies.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { json, waitFor } from '../helpers/net.js';
-import { onFreePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/net.js';
 import { type Proc, startService, startWorker, stopAll } from '../helpers/proc.js';
+import { Prometheus, skipWithoutPrometheus as skip } from '../helpers/prometheus.js';
 import { TestRedis } from '../helpers/redis.js';
-import { needs } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const kit = (p: string) => join(root, 'deploy/monitoring', p);
-const has = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-const skip = needs(has('prometheus') && has('promtool'), 'prometheus/promtool not installed (scripts/test.sh installs them as root on Debian)');
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-interface RuleState {
-  name: string;
-  type: 'recording' | 'alerting';
-  health: string;
-  lastError?: string;
-  state?: string;
-  alerts?: { labels: Record<string, string>; state: string }[];
-}
-
-class Prometheus {
-  child?: ChildProcess;
-  url = '';
-  startedAt = 0;
-  readonly dir = mkdtempSync(join(tmpdir(), 'dc-prometheus-'));
-  log = '';
-
-  async start(config: string): Promise<void> {
-    writeFileSync(join(this.dir, 'prometheus.yml'), config);
-    this.url = await onFreePort(async (port) => {
-      const child = spawn(
-        'prometheus',
-        [`--config.file=${join(this.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(this.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      child.stderr!.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-20_000)));
-      const exited = once(child, 'exit').then(() => {
-        throw new Error(`prometheus exited: ${this.log.slice(-800)}`);
-      });
-      exited.catch(() => undefined);
-      await Promise.race([exited, waitFor('prometheus ready', async () => /Server is ready to receive web requests/.test(this.log), 20_000, 100)]);
-      this.child = child;
-      this.startedAt = Date.now();
-      return `http://127.0.0.1:${port}`;
-    });
-  }
-
-  async query(expr: string): Promise<Sample[]> {
-    const body = await json<{ status: string; data: { result: Sample[] } }>(`${this.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    assert.equal(body.status, 'success', expr);
-    return body.data.result;
-  }
-
-  async rules(): Promise<RuleState[]> {
-    const body = await json<{ data: { groups: { rules: RuleState[] }[] } }>(`${this.url}/api/v1/rules`);
-    return body.data.groups.flatMap((g) => g.rules);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      this.child.kill('SIGTERM');
-      await once(this.child, 'exit');
-    }
-  }
-}
 
 describe('the monitoring kit on a real Prometheus', { skip }, () => {
   const procs: Proc[] = [];

@@ -84,15 +84,14 @@ describe('rng serialisation', () => {
   const depth = (svc: HttpService) => metricOf(svc.app, 'dockercoins_rng_queue_depth');
   const inFlight = (svc: HttpService) => metricOf(svc.app, 'dockercoins_rng_in_flight');
 
-  it('with concurrency 1, parallel requests are served one at a time, in FIFO order; probe and banner never wait', async () => {
+  it('with concurrency 1, parallel requests are served one at a time, in FIFO order; the probes never wait', async () => {
     const svc = await start({ RNG_DELAY_MS: '250' });
     try {
       const t0 = performance.now();
       const b = burst(svc, 6);
       await waitFor('a full queue', async () => (await depth(svc)) === 5, 5000, 5);
-      assert.equal((await svc.app.inject('/healthz')).statusCode, 200);
-      assert.equal((await svc.app.inject('/')).statusCode, 200);
-      assert.deepEqual(b.done, [], 'liveness and the banner were answered before the first queued request');
+      for (const probe of ['/healthz', '/readyz', '/metrics']) assert.equal((await svc.app.inject(probe)).statusCode, 200, probe);
+      assert.deepEqual(b.done, [], 'the probes were answered before the first queued request');
       const max = { inside: 0 };
       const watch = setInterval(async () => (max.inside = Math.max(max.inside, await inFlight(svc))), 5);
       const results = await b.all;
@@ -102,6 +101,47 @@ describe('rng serialisation', () => {
       assert.ok(performance.now() - t0 >= 6 * 250, 'six delays, one after the other');
       assert.ok(results.every((r) => r.statusCode === 200 && r.rawPayload.length === 10));
       assert.equal(await depth(svc), 0);
+    } finally {
+      await svc.close(0, 500);
+    }
+  });
+
+  it('the banner (GET and HEAD /) waits its turn in the FIFO, with no delay of its own', async () => {
+    const svc = await start({ RNG_DELAY_MS: '200' });
+    try {
+      const order: string[] = [];
+      const track = (name: string, p: Promise<{ statusCode: number; body: string }>) =>
+        p.then((r) => {
+          order.push(name);
+          return r;
+        });
+      const first = [track('/10 a', svc.app.inject('/10')), track('/10 b', svc.app.inject('/10'))];
+      await waitFor('one queued', async () => (await depth(svc)) === 1, 5000, 5);
+      const get = track('GET /', svc.app.inject('/'));
+      const head = track('HEAD /', svc.app.inject({ method: 'HEAD', url: '/' }));
+      await waitFor('banner queued', async () => (await depth(svc)) === 3, 5000, 5);
+      const last = track('/10 c', svc.app.inject('/10'));
+      const [g, h] = await Promise.all([get, head, ...first, last]);
+      assert.deepEqual(order, ['/10 a', '/10 b', 'GET /', 'HEAD /', '/10 c'], 'FIFO, the banner included');
+      assert.equal(g.statusCode, 200);
+      assert.equal(g.body, 'RNG running on test-host\n');
+      assert.equal(h.statusCode, 200);
+      assert.equal(h.body, '', 'HEAD has no body');
+      assert.ok((await metricOf(svc.app, 'dockercoins_rng_queue_wait_seconds_count')) >= 5, 'the banner waits are in the wait histogram');
+    } finally {
+      await svc.close(0, 500);
+    }
+  });
+
+  it('with RNG_CONCURRENCY=0 the banner is immediate, even while requests are inside', async () => {
+    const svc = await start({ RNG_DELAY_MS: '300', RNG_CONCURRENCY: '0' });
+    try {
+      const b = burst(svc, 3);
+      await waitFor('all inside', async () => (await inFlight(svc)) === 3, 5000, 5);
+      assert.equal((await svc.app.inject({ method: 'HEAD', url: '/' })).statusCode, 200);
+      assert.equal((await svc.app.inject('/')).body, 'RNG running on test-host\n');
+      assert.deepEqual(b.done, [], 'the banner came back while the three were still inside');
+      await b.all;
     } finally {
       await svc.close(0, 500);
     }
