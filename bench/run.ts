@@ -1,11 +1,13 @@
-// npm run bench [-- --quick] [-- --json FILE] [-- --only http|e2e|tracing|faithful|footprint]
+// npm run bench [-- --quick] [-- --json FILE] [-- --compare FILE] [-- --only http|e2e|original|tracing|faithful|footprint]
 // Everything measured in one run, side by side, as ratios to a ceiling measured in the same run (figures move from
 // machine to machine; ratios much less): bare node:http servers and a bare node:http pipeline doing the same unit of
-// work, and the original's model for the faithful rates. Ceiling and ours run in alternating rounds (this machine's
-// run-to-run noise is ±10 %), one at a time, and the medians are compared. The ratios print first, then the table.
+// work, the original stack itself (run-original.sh) and the original's model for the faithful rates. Ceiling and ours
+// run in alternating rounds (this machine's run-to-run noise is ±10 %), one at a time, and the medians are compared.
+// The machine and its bare ceilings print first, then one line per measurement, then the ratios (beside a previous
+// run's with --compare).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,41 +16,37 @@ import { slope } from '../src/webui/speed.js';
 import { json, metric, waitFor } from '../test/helpers/net.js';
 import { OtlpReceiver } from '../test/helpers/otlp.js';
 import { Proc, startService, startUp, startUpWithMetrics, startWorker } from '../test/helpers/proc.js';
-import { TestRedis } from '../test/helpers/redis.js';
+import { type BenchResults, compareTable, type Machine, machineLine, type Row, ratioText, readResults } from './compare.js';
+import { originalMissing, runOriginal } from './original.js';
+import { BenchRedis } from './redis.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const jsonOut = option('--json');
+const only = option('--only');
+const compareWith = option('--compare');
 const ROUNDS = quick ? 1 : 5;
 const LOAD_S = quick ? 2 : 4;
 const E2E_S = quick ? 4 : 8;
 const FAITHFUL_S = quick ? 6 : 30;
 const TURBO = { RNG_DELAY_MS: '0', HASHER_DELAY_MS: '0', WORKER_DELAY_MS: '0', RNG_CONCURRENCY: '0' };
 const QUIET = { LOG_LEVEL: 'warn' };
-/** The issue's measurement of the original stack in turbo on this machine class (it cannot run here: no PyPI). */
-const ORIGINAL_TURBO = 600;
 const BARE = (name: string) => fileURLToPath(new URL(`bare/${name}.cjs`, import.meta.url));
 
-interface Row {
-  section: string;
-  name: string;
-  value: number;
-  unit: string;
-  ratio?: { value: number; of: string; goal?: string };
-  note?: string;
-}
 const rows: Row[] = [];
-const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+const fmt = (v: number) => (!Number.isFinite(v) ? 'not measured' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
 /** One line per measurement: the ratio first (it travels), then the figure of this machine. */
 function report(row: Row): void {
   rows.push(row);
-  const ratio = row.ratio ? `${(row.ratio.value * 100).toFixed(0).padStart(4)} %` : '     ';
-  const of = row.ratio ? ` — ${(row.ratio.value * 100).toFixed(0)} % of ${row.ratio.of}${row.ratio.goal ? ` (goal ${row.ratio.goal})` : ''}` : '';
-  console.log(`  ${ratio}  ${row.name.padEnd(50)} ${fmt(row.value).padStart(10)} ${row.unit.padEnd(9)}${of}${row.note ? ` · ${row.note}` : ''}`);
+  const ratio = row.ratio ? ratioText(row.ratio).padStart(6) : '      ';
+  const of = row.ratio ? ` — ${ratioText(row.ratio)} ${row.ratio.times ? '' : 'of '}${row.ratio.of}${row.ratio.goal ? ` (goal ${row.ratio.goal})` : ''}` : '';
+  console.log(`  ${ratio}  ${row.name.padEnd(50)} ${fmt(row.value).padStart(12)} ${row.unit.padEnd(9)}${of}${row.note ? ` · ${row.note}` : ''}`);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The spread of the rounds, for the note: the median alone hides how noisy the machine was. */
+const range = (xs: number[]) => (xs.length < 2 ? 'one round' : `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`);
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -173,22 +171,23 @@ async function allInOne(env: Record<string, string> = {}): Promise<{ rate: numbe
 }
 
 /** One process per service, as the containers run them: rng, hasher, one worker process of 16 loops, real Redis. */
-async function perService(redis: TestRedis): Promise<{ rate: number; cpu: number[] }> {
+async function perService(redis: BenchRedis): Promise<{ rate: number; cpu: number[] }> {
   const [rng, hasher] = await Promise.all([startService('rng', { ...QUIET, ...TURBO }), startService('hasher', { ...QUIET, ...TURBO })]);
   const w = await startWorker({ ...QUIET, ...TURBO, WORKER_CONCURRENCY: '16', REDIS_URL: redis.url, RNG_URL: rng.url, HASHER_URL: hasher.url });
   const units = () => metric(`${w.url}/metrics`, 'dockercoins_worker_units_total');
   await sleep(1500);
   const all = [rng.p, hasher.p, w.p];
-  const cpu0 = all.map((p) => cpuSeconds(p.pid));
+  const pids = [...all.map((p) => p.pid), redis.pid];
+  const cpu0 = pids.map(cpuSeconds);
   const rate = await fitRate(units, E2E_S);
-  const cpu = all.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) / E2E_S) * 100);
+  const cpu = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]!) / E2E_S) * 100);
   await stopped(...all);
   return { rate, cpu };
 }
 
 async function e2eSection(): Promise<void> {
   console.log(`\nEnd to end, turbo (every delay 0), ${ROUNDS} alternating ${E2E_S} s rounds — one unit = one rng call + one hasher call`);
-  const redis = await new TestRedis().start();
+  const redis = await new BenchRedis().start();
   const bare: number[] = [];
   const aio: Awaited<ReturnType<typeof allInOne>>[] = [];
   const split: Awaited<ReturnType<typeof perService>>[] = [];
@@ -211,7 +210,7 @@ async function e2eSection(): Promise<void> {
     value: a.rate,
     unit: 'hashes/s',
     ratio: { value: a.rate / ceiling, of: 'the bare pipeline', goal: '≥ 70 %' },
-    note: `${(a.rate / ORIGINAL_TURBO).toFixed(1)}× the original's ~${ORIGINAL_TURBO} (goal ≥ 15×) · 1 process, threads · CPU ${(a.cpu * 100).toFixed(0)} % · RSS ${a.rss.toFixed(0)} MB`,
+    note: `1 process, threads, in-memory ledger · CPU ${(a.cpu * 100).toFixed(0)} % · RSS ${a.rss.toFixed(0)} MB · range ${range(aio.map((x) => x.rate))}`,
   });
   report({
     section: 'e2e',
@@ -219,7 +218,69 @@ async function e2eSection(): Promise<void> {
     value: s.rate,
     unit: 'hashes/s',
     ratio: { value: s.rate / ceiling, of: 'the bare pipeline', goal: '≥ 80 %' },
-    note: `CPU rng ${s.cpu[0]!.toFixed(0)} % · hasher ${s.cpu[1]!.toFixed(0)} % · worker ${s.cpu[2]!.toFixed(0)} %`,
+    note: `CPU rng ${s.cpu[0]!.toFixed(0)} % · hasher ${s.cpu[1]!.toFixed(0)} % · worker ${s.cpu[2]!.toFixed(0)} % · redis ${s.cpu[3]!.toFixed(0)} % · range ${range(split.map((x) => x.rate))}`,
+  });
+}
+
+// ---- the original: ours and the original stack on a real Redis each, 8 workers, turbo, alternating rounds -----------
+
+/** `dockercoins up --turbo --scale worker=8 --redis URL`, measured as run-original.sh measures the original: Redis `hashes`. */
+async function allInOneOnRedis(redis: BenchRedis): Promise<{ rate: number; cpu: number; redisCpu: number }> {
+  await redis.flush();
+  const { p } = await startUp(['--turbo', '--scale', 'worker=8', '--redis', redis.url]);
+  await waitFor('mining', async () => (await redis.hashes()) > 0, 20_000, 50);
+  await sleep(1500);
+  const [cpu0, r0] = [cpuSeconds(p.pid), cpuSeconds(redis.pid)];
+  const rate = await fitRate(() => redis.hashes(), E2E_S);
+  const cpu = (cpuSeconds(p.pid) - cpu0) / E2E_S;
+  const redisCpu = (cpuSeconds(redis.pid) - r0) / E2E_S;
+  await stopped(p);
+  return { rate, cpu, redisCpu };
+}
+
+async function originalSection(): Promise<void> {
+  console.log(
+    `\nThe original (run-original.sh --turbo: Flask rng, Sinatra/Thin hasher, 8 Python workers) and ours, each on a redis-server of its own, ${ROUNDS} alternating ${E2E_S} s rounds`,
+  );
+  const missing = originalMissing();
+  const redis = await new BenchRedis().start();
+  const ours: Awaited<ReturnType<typeof allInOneOnRedis>>[] = [];
+  const theirs: number[] = [];
+  const warnings = new Set<string>();
+  let failed = missing;
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      ours.push(await allInOneOnRedis(redis));
+      if (failed) continue;
+      try {
+        const r = await runOriginal(8, E2E_S, quick ? 2 : 3);
+        theirs.push(r.rate);
+        for (const w of r.warnings) warnings.add(w);
+      } catch (err) {
+        failed = (err as Error).message;
+      }
+    }
+  } finally {
+    await redis.close();
+  }
+  const o = ours.sort((x, y) => x.rate - y.rate)[Math.floor(ours.length / 2)]!;
+  const original = theirs.length > 0 && !failed ? median(theirs) : Number.NaN;
+  report({
+    section: 'original',
+    name: 'the original, turbo, 8 workers, real Redis',
+    value: original,
+    unit: 'hashes/s',
+    note: Number.isFinite(original)
+      ? `median of ${theirs.length} · range ${range(theirs)}${warnings.size ? ` · ${[...warnings].join('; ')}` : ''}`
+      : `not measured: ${failed}`,
+  });
+  report({
+    section: 'original',
+    name: 'npm start -- --turbo --scale worker=8 --redis',
+    value: o.rate,
+    unit: 'hashes/s',
+    ratio: { value: o.rate / original, of: "the original's rate", goal: '≥ ×15', times: true },
+    note: `range ${range(ours.map((x) => x.rate))} · CPU ${(o.cpu * 100).toFixed(0)} % · redis-server ${(o.redisCpu * 100).toFixed(0)} %${Number.isFinite(original) ? '' : ' · the original not measured'}`,
   });
 }
 
@@ -337,22 +398,54 @@ async function footprintSection(): Promise<void> {
   }
 }
 
+/** Which machine this is, and its bare ceilings measured before anything else (one short round each). */
+async function machine(): Promise<Machine> {
+  const m: Machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown CPU', cores: availableParallelism(), node: process.version, load: loadavg()[0]! };
+  pin(process.pid, '0');
+  const ceiling = async (kind: 'rng' | 'hasher') => {
+    const bare = await bareServer(kind);
+    pin(bare.p.pid, '1');
+    await load(`${bare.url}/`, kind === 'hasher', 1);
+    const { rps } = await load(`${bare.url}/`, kind === 'hasher', 2);
+    await stopped(bare.p);
+    return rps;
+  };
+  try {
+    const [rng, hasher] = [await ceiling('rng'), await ceiling('hasher')];
+    pin(process.pid, `0-${cpus().length - 1}`);
+    m.ceilings = { rng, hasher, pipeline: await barePipeline() };
+  } finally {
+    pin(process.pid, `0-${cpus().length - 1}`);
+  }
+  return m;
+}
+
 const t0 = Date.now();
-console.log(`DockerCoins benchmark${quick ? ' (quick)' : ''} — Node ${process.version}, ${cpus().length} CPUs`);
+const previous = compareWith ? readResults(compareWith) : undefined;
+console.log(`DockerCoins benchmark${quick ? ' (quick)' : ''}`);
+const here = await machine();
+console.log(`Machine: ${machineLine(here)}`);
 const sections: Record<string, () => Promise<void>> = {
   http: httpSection,
   e2e: e2eSection,
+  original: originalSection,
   tracing: tracingSection,
   faithful: faithfulSection,
   footprint: footprintSection,
 };
+if (only && !sections[only]) throw new Error(`--only ${only}: one of ${Object.keys(sections).join(', ')}`);
 for (const [name, run] of Object.entries(sections)) if (!only || only === name) await run();
 console.log('\nRatios (what moves little from machine to machine):');
 for (const r of rows.filter((x) => x.ratio))
-  console.log(`  ${(r.ratio!.value * 100).toFixed(0).padStart(4)} %  ${r.name} — of ${r.ratio!.of}${r.ratio!.goal ? ` (goal ${r.ratio!.goal})` : ''}`);
+  console.log(
+    `  ${ratioText(r.ratio).padStart(6)}  ${r.name} — ${r.ratio!.times ? '' : 'of '}${r.ratio!.of}${r.ratio!.goal ? ` (goal ${r.ratio!.goal})` : ''}`,
+  );
+if (previous) console.log(`\n${compareTable(rows, previous, compareWith!, here).join('\n')}`);
 console.log(`\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 if (jsonOut) {
   mkdirSync(dirname(jsonOut), { recursive: true });
-  writeFileSync(jsonOut, `${JSON.stringify({ node: process.version, cpus: cpus().length, quick, at: new Date().toISOString(), rows }, null, 2)}\n`);
+  const results: BenchResults = { machine: here, quick, at: new Date().toISOString(), rows };
+  // NaN (not measured) is written as null.
+  writeFileSync(jsonOut, `${JSON.stringify(results, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
 }
 process.exit(0);

@@ -12,6 +12,7 @@ usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--t
        dockercoins scale worker=N [rng=N] [hasher=N] [rngConcurrency=N] … [--url http://127.0.0.1:8000]
        dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
        dockercoins doctor                             (checks rng, hasher, Redis and WEBUI_URL hop by hop)
+       dockercoins workshop [--chapter N] [--json]    (replays the workshop's slides on a Docker engine)
        dockercoins load --shape step|ramp|sine|spike [--min 1] [--max 20] [--period 10m] [--steps N] [--seed 1]
                         [--speed F] [--print] [--lab URL | --compose PROJECT | --tenant NAME | --kubectl DEPLOYMENT]
        dockercoins httplat URL [--port 9080]          (probes URL every second; latency on /metrics, as httplat)
@@ -52,6 +53,16 @@ async function main(argv: string[]): Promise<void> {
       const config = loadConfig(process.env, 'doctor');
       const { doctor } = await import('./system/doctor.js');
       process.exitCode = await doctor(config, config.webuiUrl);
+      return;
+    }
+    if (command === 'workshop') {
+      const { workshop, WorkshopUsage } = await import('./workshop/runner.js');
+      try {
+        process.exitCode = await workshop(rest);
+      } catch (err) {
+        if (err instanceof WorkshopUsage) throw new UsageError(err.message);
+        throw err;
+      }
       return;
     }
     if (command === 'tenant') {

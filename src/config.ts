@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { FAULT_LATENCY_LIMIT, type FaultSettings } from './telemetry.js';
+
+export type { FaultSettings };
 
 export type Env = Record<string, string | undefined>;
 
@@ -155,6 +158,9 @@ function v<T>(fallback: T, parse: Parse<T>, doc: string, garbage: string | null,
 }
 
 const ms = (max = 600_000) => integer(0, max);
+/** The longest delay Node's timers keep (2^31−1 ms, ~24.8 days): a longer one fires after 1 ms. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+const timeout = () => integer(1, TIMER_MAX_MS);
 
 export const VARIABLES = {
   PORT: v(80, integer(0, 65_535), 'listen port of rng, hasher, webui (0 = any free port, logged)', 'eighty'),
@@ -172,7 +178,7 @@ export const VARIABLES = {
     'Redis for worker and webui; `redis://:password@host:port/db` and `rediss://` (TLS) work',
     'http://x',
   ),
-  REDIS_TIMEOUT_MS: v(2000, integer(1), 'timeout of one Redis command and of a connection attempt', '-1'),
+  REDIS_TIMEOUT_MS: v(2000, timeout(), 'timeout of one Redis command and of a connection attempt', '-1'),
   DOCKERCOINS_NAMESPACE: v(
     '',
     pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '.', '_' or '-' (max 63)"),
@@ -194,8 +200,8 @@ export const VARIABLES = {
   HASHER_MAX_BYTES: v(1_048_576, integer(0, 1 << 30), 'largest body hasher hashes (else 413)', '-1'),
   WORKER_CONCURRENCY: v(1, integer(1, 1024), 'work loops in one worker process (each counts, flushes and publishes on its own)', '0'),
   FLUSH_INTERVAL_MS: v(1000, integer(1, 3_600_000), 'how often the worker adds to `hashes`', '0'),
-  HTTP_TIMEOUT_MS: v(30_000, integer(1), "the worker's timeout for one rng or hasher call", '0'),
-  RETRY_MAX_MS: v(5000, integer(1), "cap of the worker's exponential back-off (200 ms, 400 ms, … with jitter)", 'soon'),
+  HTTP_TIMEOUT_MS: v(30_000, timeout(), "the worker's timeout for one rng or hasher call", '0'),
+  RETRY_MAX_MS: v(5000, timeout(), "cap of the worker's exponential back-off (200 ms, 400 ms, … with jitter)", 'soon'),
   METRICS_PORT: v(0, integer(0, 65_535), "the worker's admin listener: `/healthz`, `/readyz`, `/metrics` (0 = off)", '99999', '`0` (off)'),
   DRAIN_MS: v(5000, ms(), 'on SIGTERM, how long a service keeps serving with readiness failing', '5s', '`5000` (`0` under `npm start`)'),
   SHUTDOWN_TIMEOUT_MS: v(8000, integer(1, 600_000), 'hard deadline from SIGTERM to exit', '0'),
@@ -235,7 +241,7 @@ export const VARIABLES = {
     'sometimes',
     '`off`',
   ),
-  FAULT_LATENCY_MS: v(0, ms(), 'fault injection at start: latency added to every request', 'lots'),
+  FAULT_LATENCY_MS: v(0, ms(FAULT_LATENCY_LIMIT.max), 'fault injection at start: latency added to every request', 'lots'),
   FAULT_ERROR_RATE: v(0, fraction, 'fault injection at start: share of requests answered 500', '2'),
   FAULT_HANG_RATE: v(0, fraction, 'fault injection at start: share of requests never answered', '-0.1'),
   FAULT_UNREADY: v(false, bool, 'fault injection at start: readiness fails', 'sometimes', '`off`'),
@@ -351,13 +357,6 @@ export function readVariables(env: Env, command?: Command): { values: Values; gi
 }
 
 // ---- the typed sections each part of the system receives ---------------------------------------------------
-
-export interface FaultSettings {
-  latencyMs: number;
-  errorRate: number;
-  hangRate: number;
-  unready: boolean;
-}
 
 export interface LogSettings {
   level: LogLevel;

@@ -164,6 +164,13 @@ export function isHistory(x: unknown): x is Point[] {
 
 // ---- the lab: scaling and tuning the all-in-one from the dashboard (GET/POST /api/lab) --------------------------
 
+/** How much of the past the feed keeps and the dashboard draws. */
+export const HISTORY_S = 600;
+
+/** The one limit of injected latency, wherever it is set: the admin API, the lab, FAULT_LATENCY_MS. */
+export const FAULT_LATENCY_LIMIT = { min: 0, max: 600_000 } as const;
+
+/** The one limit of each lab setting, wherever it is set: the lab, `up --scale`. */
 export const LAB_LIMITS = {
   worker: { min: 0, max: 200 },
   rng: { min: 1, max: 20 },
@@ -188,7 +195,8 @@ export interface LabSettings {
   workerDelayMs: number;
 }
 
-export interface FaultView {
+/** Injected faults of one service: what the admin API, the lab and FAULT_* set. */
+export interface FaultSettings {
   latencyMs: number;
   errorRate: number;
   hangRate: number;
@@ -196,12 +204,12 @@ export interface FaultView {
 }
 
 export interface LabFaults {
-  rng: FaultView;
-  hasher: FaultView;
+  rng: FaultSettings;
+  hasher: FaultSettings;
 }
 
 /** What POST /api/lab accepts: any of these, validated field by field. */
-export type LabChange = Partial<LabScale & LabSettings> & { faults?: { [S in keyof LabFaults]?: Partial<FaultView> } };
+export type LabChange = Partial<LabScale & LabSettings> & { faults?: { [S in keyof LabFaults]?: Partial<FaultSettings> } };
 
 export interface LessonView {
   id: string;

@@ -1,11 +1,10 @@
 // The live dashboard: Server-Sent Events from the webui (relative URLs, so it works behind any path prefix),
 // drawn with uPlot. The speed arrives computed by the webui over a window; the page only draws it.
 import uPlot from 'uplot';
-import { isHistory, isSnapshot, PHASES, type Snapshot, type UpstreamView } from '../src/telemetry.js';
+import { HISTORY_S, isHistory, isSnapshot, PHASES, type Snapshot, type UpstreamView } from '../src/telemetry.js';
 import { annotationsPlugin } from './annotations.js';
 import { startLab } from './lab.js';
 
-const HISTORY_S = 300;
 const STALE_MS = 4000;
 
 const el = (id: string) => document.getElementById(id)!;

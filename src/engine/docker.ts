@@ -62,6 +62,45 @@ export async function networksLabelled(engine: Engine, labels: Record<string, st
   return engine.listNetworks({ filters: { label } });
 }
 
+/** The engine's Swarm state: 'inactive', 'active', 'pending', 'error' or 'locked'. */
+export async function swarmState(engine: Engine): Promise<string> {
+  const info = (await engine.info()) as { Swarm?: { LocalNodeState?: string } };
+  return info.Swarm?.LocalNodeState || 'inactive';
+}
+
+/** Names of the Swarm services (none when the engine is not a manager). */
+export async function serviceNames(engine: Engine): Promise<string[]> {
+  if ((await swarmState(engine)) !== 'active') return [];
+  return (await engine.listServices()).map((s) => s.Spec?.Name ?? '').filter(Boolean);
+}
+
+/** Names of the stacks (`docker stack deploy` labels its services with the namespace). */
+export async function stackNames(engine: Engine): Promise<string[]> {
+  if ((await swarmState(engine)) !== 'active') return [];
+  const labels = (await engine.listServices()).map((s) => s.Spec?.Labels?.['com.docker.stack.namespace']);
+  return [...new Set(labels.filter((l): l is string => Boolean(l)))];
+}
+
+/** Names of every network. */
+export async function networkNames(engine: Engine): Promise<string[]> {
+  return (await engine.listNetworks()).map((n) => n.Name);
+}
+
+/** Host ports published by running containers and by Swarm services, each with who holds it. */
+export async function publishedPorts(engine: Engine): Promise<Map<number, string>> {
+  const held = new Map<number, string>();
+  for (const c of await engine.listContainers()) {
+    for (const p of c.Ports ?? []) if (p.PublicPort) held.set(p.PublicPort, `container ${c.Names?.[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`);
+  }
+  if ((await swarmState(engine)) === 'active') {
+    for (const s of await engine.listServices()) {
+      for (const p of [...(s.Endpoint?.Ports ?? []), ...(s.Spec?.EndpointSpec?.Ports ?? [])])
+        if (p.PublishedPort) held.set(p.PublishedPort, `service ${s.Spec?.Name}`);
+    }
+  }
+  return held;
+}
+
 /** Runs a command in a running container (no TTY); its exit code and output. Bounded by timeoutMs. */
 export async function execIn(
   engine: Engine,

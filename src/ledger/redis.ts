@@ -1,5 +1,5 @@
 // The Redis ledger (ioredis). Keys as the original: `hashes`, `wallet`; with a namespace every key is prefixed
-// `<ns>:`. Our additions (`flushseq:<worker>`, `coins:recent`, `workers`, `worker:<id>`) are small and expire.
+// `<ns>:`. Our additions are bounded in size (flushseq:<worker> and worker:<id> expire; see docs/internals.md).
 // Every command has a timeout and fails at once while disconnected: callers retry, nothing waits forever.
 import { Redis } from 'ioredis';
 import { keyPrefix, type LedgerSettings } from '../config.js';

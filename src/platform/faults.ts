@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bool, ConfigError, type FaultSettings, fraction } from '../config.js';
+import { FAULT_LATENCY_LIMIT } from '../telemetry.js';
 import { adminGuard } from './admin.js';
 
 export const NO_FAULTS: FaultSettings = { latencyMs: 0, errorRate: 0, hangRate: 0, unready: false };
@@ -43,7 +44,8 @@ export class Faults {
 
 const FIELDS: Record<string, (v: string) => Partial<FaultSettings>> = {
   latency_ms: (v) => {
-    if (!/^\d{1,6}$/.test(v)) throw new ConfigError('latency_ms', `expected milliseconds 0-999999, got ${JSON.stringify(v)}`);
+    const { max } = FAULT_LATENCY_LIMIT;
+    if (!/^\d{1,7}$/.test(v) || Number(v) > max) throw new ConfigError('latency_ms', `expected milliseconds 0-${max}, got ${JSON.stringify(v)}`);
     return { latencyMs: Number(v) };
   },
   error_rate: (v) => ({ errorRate: v.trim() === '' ? 0 : fraction(v.trim(), 'error_rate') }),

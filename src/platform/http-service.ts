@@ -99,7 +99,7 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   const lane = base.fastLane;
   const laneOpen = () => !stop.signal.aborted && !faults.affectsRequests;
   const laneAnswered: LaneAnswered = base.tracing
-    ? tracedLane(base.tracing, accounting.answered)
+    ? tracedLane(base.tracing, accounting.answered, !base.server.accessLog)
     : (req, route, status, startedAt) => accounting.answered(req, route, status, startedAt);
   const app = Fastify({
     // Identity headers set on the raw response before fastify sees it: cheaper than a hook per request.
@@ -247,10 +247,16 @@ function registerAccounting(app: FastifyInstance, accounting: ReturnType<typeof 
 
 /**
  * A fast lane's server span, made once it answered (it started nothing on the way: no child span, no log line), from
- * its start: the same span fastify's hooks make for the other requests.
+ * its start: the same span fastify's hooks make for the other requests. `skipUnsampled` (no access line to carry the
+ * trace id): a request whose span would not be recorded makes none — no context extracted, no span id drawn.
  */
-function tracedLane(kit: TracerKit, answered: (req: IncomingMessage, route: string, status: number, startedAt: number, span?: Span) => void): LaneAnswered {
+function tracedLane(
+  kit: TracerKit,
+  answered: (req: IncomingMessage, route: string, status: number, startedAt: number, span?: Span) => void,
+  skipUnsampled: boolean,
+): LaneAnswered {
   return (req, route, status, startedAt, attributes) => {
+    if (skipUnsampled && kit.unsampled(req.headers)) return answered(req, route, status, startedAt);
     const method = req.method ?? 'GET';
     const span = kit.tracer.startSpan(
       `${method} ${route}`,

@@ -15,6 +15,29 @@ export interface Component {
 export const STAGES = ['tracing', 'ledger', 'rng', 'hasher', 'webui', 'workers'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/**
+ * Waits for `work` at most `deadlineMs`: true if it settled by then (a rejection is the caller's to see elsewhere),
+ * false if the deadline cut it. The timer is cleared either way, so nothing is left keeping the process up.
+ */
+export async function within(work: Promise<unknown> | undefined, deadlineMs: number): Promise<boolean> {
+  if (!work) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs));
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      cut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface Entry {
   component: Component;
   stage: number;

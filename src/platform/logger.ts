@@ -112,11 +112,6 @@ export function serviceLogger(log: LogSettings, service: string): Logger {
   return createLogger({ service, level: log.level, format: log.format, hostname: log.hostname, traced: log.traced });
 }
 
-/** Replica names as they are logged: `rng` alone, or `rng.1` … `rng.N` when scaled. */
-export function replicaNames(service: string, n: number): string[] {
-  return n === 1 ? [service] : Array.from({ length: n }, (_, i) => `${service}.${i + 1}`);
-}
-
 /** A URL fit for a log line: credentials replaced. */
 export function safeUrl(url: string): string {
   try {

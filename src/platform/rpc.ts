@@ -1,6 +1,10 @@
 // Calls across a MessagePort (a worker thread and its parent): call(op, ...args) resolves with what the other side's
-// handler returned, or rejects with its error's message. Both sides can call and serve.
+// handler returned, or rejects with its error's message — or, when no answer comes within the call's timeout, with
+// an error saying so (a stuck thread never blocks its caller for good). Both sides can call and serve.
 import type { MessagePort, Worker } from 'node:worker_threads';
+
+/** Long enough for a lab change or a flush through the parent's ledger (a Redis command with its retries). */
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 type Handler = (...args: never[]) => unknown;
 type Message = { id: number; op: string; args: unknown[] } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -10,7 +14,11 @@ export class Rpc {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private handlers: Record<string, Handler> = {};
 
-  constructor(private readonly port: MessagePort | Worker) {
+  /** `timeoutMs`: how long call() waits for an answer (callWithin() for one call's own). */
+  constructor(
+    private readonly port: MessagePort | Worker,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+  ) {
     port.on('message', (m: Message) => void this.receive(m));
   }
 
@@ -19,9 +27,24 @@ export class Rpc {
   }
 
   call<T = unknown>(op: string, ...args: unknown[]): Promise<T> {
+    return this.callWithin<T>(this.timeoutMs, op, ...args);
+  }
+
+  callWithin<T = unknown>(timeoutMs: number, op: string, ...args: unknown[]): Promise<T> {
     const id = ++this.serial;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: (v) => resolve(v as T), reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${op}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      const settle =
+        <A>(f: (a: A) => void) =>
+        (a: A) => {
+          clearTimeout(timer);
+          f(a);
+        };
+      this.pending.set(id, { resolve: settle((v) => resolve(v as T)), reject: settle(reject) });
       this.port.postMessage({ id, op, args });
     });
   }

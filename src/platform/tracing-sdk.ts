@@ -1,7 +1,7 @@
 // The OpenTelemetry SDK for one service, loaded only when tracing is on (see tracing.ts): a tracer provider with the
 // service's resource, the sampler asked for, a batch span processor bounded as OTEL_BSP_* says, and an OTLP/HTTP
 // exporter (protobuf or JSON). Spans never slow the work: when the queue is full they are dropped — and counted.
-import { type Context, context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { type Context, context, isSpanContextValid, propagation, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -93,6 +93,25 @@ class CountedExport implements SpanProcessor {
   }
 }
 
+const TRACEPARENT = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+
+/**
+ * Whether the sampler asked for leaves out every request that comes with this `traceparent` (see TracerKit.unsampled):
+ * always_off, or a parent-based sampler and a valid unsampled parent (parent-based: an unsampled remote parent is
+ * never sampled). Anything else, an invalid header included, goes through the SDK.
+ */
+function unsampledBy(s: TracingSettings): (headers: Record<string, unknown>) => boolean {
+  if (s.sampler === 'always_off') return () => true;
+  if (s.sampler === 'always_on' || s.sampler === 'traceidratio') return () => false;
+  return (headers) => {
+    const header = headers.traceparent;
+    if (typeof header !== 'string') return false;
+    const m = TRACEPARENT.exec(header.trim());
+    if (!m || (Number.parseInt(m[3]!, 16) & TraceFlags.SAMPLED) !== 0) return false;
+    return isSpanContextValid({ traceId: m[1]!, spanId: m[2]!, traceFlags: TraceFlags.NONE });
+  };
+}
+
 export function tracerKit(settings: TracingSettings, service: string, instance: string, version: string): TracerKit {
   exposeTracingCounts();
   if (!contextManager) {
@@ -122,6 +141,7 @@ export function tracerKit(settings: TracingSettings, service: string, instance: 
           return typeof v === 'string' || Array.isArray(v) ? (v as string | string[]) : undefined;
         },
       }),
+    unsampled: unsampledBy(settings),
     inject: (ctx, headers) =>
       propagator.inject(ctx, headers, {
         set: (carrier, key, value) => {

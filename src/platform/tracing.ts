@@ -9,8 +9,30 @@ import type { Logger } from './logger.js';
 export type { Context, Span, Tracer };
 export { context, SpanKind, SpanStatusCode, trace };
 
+/**
+ * The span a synchronous call is made for when that span is passed along rather than made active (see rootSpan):
+ * set only for the duration of withParent's fn.
+ */
+let passedParent: Span | undefined;
+
 /** The span active here (a request's, a unit's), if tracing is on and there is one. */
-export const activeSpan = (): Span | undefined => trace.getActiveSpan();
+export const activeSpan = (): Span | undefined => passedParent ?? trace.getActiveSpan();
+
+/**
+ * Runs fn with `span` as the parent of the spans and log lines fn makes before its first await (a Redis command, a
+ * log line), without making it active: nothing crosses an await, and no AsyncLocalStorage is entered. Only a span
+ * being recorded is named; without one, just fn().
+ */
+export function withParent<T>(span: Span | undefined, fn: () => T): T {
+  if (!span?.isRecording()) return fn();
+  const before = passedParent;
+  passedParent = span;
+  try {
+    return fn();
+  } finally {
+    passedParent = before;
+  }
+}
 
 /** What a traced service holds: its tracer, W3C trace context both ways, and how to flush before it exits. */
 export interface TracerKit {
@@ -21,6 +43,11 @@ export interface TracerKit {
   inject(ctx: Context, headers: Record<string, string>): void;
   /** Exports what is pending; resolves by the deadline whatever the collector does: false if spans were lost. */
   shutdown(deadlineMs: number): Promise<boolean>;
+  /**
+   * True when a server span for a request with these headers would not be recorded anyway (the sampler follows the
+   * caller's decision and its `traceparent` says unsampled, or the sampler is always_off): the span can be skipped.
+   */
+  unsampled(headers: Record<string, unknown>): boolean;
 }
 
 /** The SDK for one service (`service.name`, `service.instance.id`), or undefined when tracing is off. */
@@ -51,7 +78,7 @@ export function finish(span: Span, err?: unknown): void {
 
 /** trace_id and span_id of the active span, for log lines. */
 export function traceFields(): { trace_id?: string; span_id?: string } {
-  const span = trace.getSpan(context.active());
+  const span = activeSpan();
   if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
@@ -68,11 +95,16 @@ export function unsampledTraceparent(span: Span): string {
  * those (or in one the sampler left out, which is not made active), the command is not traced.
  */
 export async function redisSpan<T>(tracer: Tracer | undefined, operation: string, server: { host: string; port: number }, fn: () => Promise<T>): Promise<T> {
-  if (!tracer || !trace.getActiveSpan()) return fn();
-  const span = tracer.startSpan(operation, {
-    kind: SpanKind.CLIENT,
-    attributes: { 'db.system.name': 'redis', 'db.operation.name': operation, 'server.address': server.host, 'server.port': server.port },
-  });
+  const parent = tracer && activeSpan();
+  if (!tracer || !parent) return fn();
+  const span = tracer.startSpan(
+    operation,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': 'redis', 'db.operation.name': operation, 'server.address': server.host, 'server.port': server.port },
+    },
+    trace.setSpan(context.active(), parent),
+  );
   try {
     const result = await fn();
     span.end();
@@ -99,6 +131,25 @@ export async function traced<T>(
   if (!span.isRecording()) return fn(span);
   try {
     const result = await within(span, () => fn(span), ROOT_CONTEXT);
+    span.end();
+    return result;
+  } catch (err) {
+    finish(span, err);
+    throw err;
+  }
+}
+
+/**
+ * As traced(), for the work loops' hot path: the span is passed to fn (which passes it on: client calls, withParent)
+ * and never made active. On Node 20, once a thread has entered an AsyncLocalStorage every promise it makes runs an
+ * async hook — twice the cost of each await, sampled unit or not: the worker's threads never enter one.
+ */
+export async function rootSpan<T>(tracer: Tracer | undefined, name: string, fn: (span?: Span) => Promise<T>): Promise<T> {
+  if (!tracer) return fn();
+  const span = tracer.startSpan(name, { root: true });
+  if (!span.isRecording()) return fn(span);
+  try {
+    const result = await fn(span);
     span.end();
     return result;
   } catch (err) {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, FaultSettings } from '../config.js';
 import type { Ledger, Totals } from '../ledger/ledger.js';
 import type { HttpService, TunableService } from '../platform/http-service.js';
-import type { Component } from '../platform/lifecycle.js';
+import { type Component, within } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
 import { startTracing, stopTracing, type Tracer, type TracerKit } from '../platform/tracing.js';
 import type { LabControl } from '../webui/lab.js';
@@ -138,10 +138,11 @@ export class WorkersComponent implements WorkersHandle {
     await this.group.start(this.count);
   }
 
+  /** The loops abandon their units and flush; a flush still unanswered at the deadline is cut (Component.stop). */
   async stop(deadlineMs: number): Promise<void> {
     const end = Date.now() + deadlineMs;
-    await this.group?.stop();
-    await this.tracing.stop(end - Date.now(), this.ctx.log(this.name));
+    if (!(await within(this.group?.stop(), deadlineMs))) this.ctx.log(this.name).warn(`still flushing after ${deadlineMs} ms: cut`);
+    await this.tracing.stop(Math.max(0, end - Date.now()), this.ctx.log(this.name));
   }
 
   async resize(count: number): Promise<void> {
@@ -226,10 +227,6 @@ export function workersComponent(spec: WorkersSpec, ctx: Context): WorkersCompon
     });
   };
   return new WorkersComponent(spec.name, spec, build, ctx);
-}
-
-export function createComponent(spec: ComponentSpec, ctx: Context): Component {
-  return spec.kind === 'workers' ? workersComponent(spec, ctx) : serviceComponent(spec, ctx);
 }
 
 function needLedger(spec: ComponentSpec, ctx: Context): Ledger {

@@ -10,6 +10,9 @@ import { Rpc } from '../platform/rpc.js';
 import type { WorkerStats } from '../telemetry.js';
 import { type ComponentSpec, type GroupTotals, type InstanceHandle, loopbackFor, type WorkersHandle } from './components.js';
 
+/** Time left for a thread's answer to cross back to this thread at stop. */
+const REPLY_MS = 50;
+
 /** What thread.ts receives. */
 export interface ThreadData {
   spec: ComponentSpec;
@@ -73,15 +76,11 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
   async stop(deadlineMs: number): Promise<void> {
     const { worker, rpc } = this;
     if (!worker || !rpc) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadlineMs));
-    });
-    const stopped = rpc.call<GroupTotals | null>('stop', Math.max(0, deadlineMs - 50)).then((totals) => {
+    // The thread's component stops by the deadline less the time its answer (the final totals) needs to come back.
+    const stopped = rpc.callWithin<GroupTotals | null>(Math.max(1, deadlineMs), 'stop', Math.max(0, deadlineMs - REPLY_MS)).then((totals) => {
       if (totals) this.final = totals;
     });
-    await Promise.race([stopped.catch(() => undefined), cut]);
-    clearTimeout(timer);
+    await stopped.catch(() => undefined);
     await worker.terminate();
   }
 

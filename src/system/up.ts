@@ -3,6 +3,7 @@
 import { type Config, VARIABLES } from '../config.js';
 import { serviceLogger, setPrefixWidth } from '../platform/logger.js';
 import { exitOnSignals } from '../platform/shutdown.js';
+import { LAB_LIMITS } from '../telemetry.js';
 import { UsageError } from '../usage.js';
 import { AllInOne } from './all-in-one.js';
 
@@ -35,7 +36,8 @@ export function parseUpArgs(argv: string[]): UpOptions {
       if (!m) throw new UsageError('--scale expects worker=N, rng=N or hasher=N');
       const service = m[1] as keyof UpOptions['scale'];
       const n = Number(m[2]);
-      if (service !== 'worker' && n < 1) throw new UsageError(`--scale ${service} needs at least 1 instance`);
+      const { min, max } = LAB_LIMITS[service];
+      if (n < min || n > max) throw new UsageError(`--scale ${service}=${n}: expected ${min} to ${max} (the lab's limits)`);
       opts.scale[service] = n;
     } else throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
   }

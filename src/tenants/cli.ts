@@ -45,12 +45,24 @@ export function integerOption(value: string | undefined, name: string, min: numb
 
 /** The engine client and names of one class: REGISTRY and TAG pick the images, as in compose.yml. */
 export async function scopeFor(classId: string, env: Env, log?: (l: string) => void): Promise<Scope> {
-  const engine = connectEngine(env.DOCKER_HOST || undefined);
+  // Generous: on a busy machine the engine may take tens of seconds to create and start a container.
+  const engine = connectEngine(env.DOCKER_HOST || undefined, 120_000);
   await pingEngine(engine, env.DOCKER_HOST || undefined);
   return { engine, classId, images: imagesFor(env.REGISTRY || undefined, env.TAG || undefined), log };
 }
 
 export async function tenantCommand(args: string[], env: Env): Promise<void> {
+  try {
+    await run(args, env);
+  } catch (err) {
+    const e = err as Error;
+    if (e instanceof UsageError || e.name === 'EngineUnreachable') throw err;
+    console.error(`dockercoins: tenant ${args[0] ?? ''}: ${e.message}`);
+    process.exitCode = 1;
+  }
+}
+
+async function run(args: string[], env: Env): Promise<void> {
   const [verb, ...rest] = args;
   const { options, positional } = parseOptions(rest, ['workers', 'port', 'public-host', 'subnet-pool', 'class'], ['json', 'all']);
   const classId = checkClassId(options.get('class') ?? DEFAULT_CLASS);

@@ -103,8 +103,12 @@ async function ensureRedis(s: Scope, network: string): Promise<SharedRedis> {
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
-    redis = await findRedis(s);
-    if (!redis) throw new Error(`${names.redis} vanished while being created`);
+    // The winner's create may still be under way: the engine reserves the name (409) before inspect finds it.
+    for (let i = 0; i < 100 && !redis; i++) {
+      redis = await findRedis(s);
+      if (!redis) await sleep(300);
+    }
+    if (!redis) throw new Error(`${names.redis}: its name is taken but no such container appeared within 30 s`);
   }
   await waitForRedis(s, redis);
   return redis;
@@ -221,13 +225,27 @@ async function ensureContainer(s: Scope, config: Docker.ContainerCreateOptions):
   } catch (err) {
     if (!isConflict(err)) throw err;
   }
-  await s.engine
-    .getContainer(config.name!)
-    .start()
-    .catch(ignore304)
-    .catch((err: Error) => {
-      throw new Error(`cannot start ${config.name}: ${err.message}`);
-    });
+  const c = s.engine.getContainer(config.name!);
+  try {
+    await c.start().catch(ignore304);
+  } catch (err) {
+    // A busy engine may answer late (the request timed out, the container started anyway): its state decides.
+    const running = await c.inspect().then(
+      (i) => i.State.Running,
+      () => false,
+    );
+    if (!running) throw new Error(`cannot start ${config.name}: ${(err as Error).message}`);
+  }
+}
+
+/** At most `limit` at a time: a busy engine answers a few starts faster than twenty at once. */
+async function inBatches<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
 }
 
 const serviceOf = (c: Docker.ContainerInfo) => c.Labels[LABEL.service] ?? '';
@@ -277,7 +295,7 @@ export async function addTenant(s: Scope, tenant: string, o: AddOptions): Promis
   ];
   // The webui keeps the public host it was created with; `add` of an existing tenant does not move it.
   const publicHost = before.find((c) => serviceOf(c) === 'webui')?.Labels[LABEL.publicHost] ?? o.publicHost;
-  await Promise.all(specs.map((spec) => ensureContainer(s, containerConfig(s, tenant, network, spec, publicHost))));
+  await inBatches(specs, 3, (spec) => ensureContainer(s, containerConfig(s, tenant, network, spec, publicHost)));
   const info = (await listTenants(s)).find((t) => t.name === tenant);
   if (!info) throw new Error(`tenant ${tenant} has no containers after add`);
   return { created: before.length === 0, tenant: info };

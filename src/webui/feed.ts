@@ -1,11 +1,12 @@
 // The live feed: every tick the webui reads the ledger (totals, recent coins) and the stats board, computes one
 // Snapshot, keeps a history, and pushes it to every browser over Server-Sent Events (GET /events).
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { TEXT } from '../platform/http-service.js';
 import { type Tracer, traced } from '../platform/tracing.js';
-import { PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
+import { HISTORY_S, PHASES, type Point, type Snapshot, type UpstreamName, type UpstreamView, type WorkerStats, zeroPhases } from '../telemetry.js';
 import { slope } from './speed.js';
 import { windowSpeed } from './window.js';
 
@@ -16,8 +17,12 @@ const STALE_MS = 2500;
 const KEEP_EXTRA_MS = 2000;
 /** The speed is shown once the window covers this much. */
 const MIN_WINDOW_MS = 2000;
-const HISTORY_S = 600;
 const MAX_CLIENTS = 200;
+/**
+ * Bytes a dashboard may leave unread (a tab on a sleeping laptop): the history (~1,200 points) and a minute of
+ * snapshots fit many times over; beyond it the stream is closed and the browser, reconnecting, gets a fresh history.
+ */
+export const MAX_UNREAD_BYTES = 4 << 20;
 
 export interface FeedOptions {
   /** Tracing on: each tick is a trace of its Redis reads. */
@@ -229,13 +234,13 @@ export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'account
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = eventWriter(res, MAX_UNREAD_BYTES, (unread) => req.log.info(`dashboard not reading (${unread} bytes unsent): closed`));
     res.write('retry: 2000\n\n');
     send('history', feed.history);
     send('snapshot', feed.latest);
     clients.add(res);
     const unsubscribe = feed.subscribe((s) => send('snapshot', s));
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const keepAlive = setInterval(() => send('', null), 15_000);
     req.log.debug(`dashboard connected (${clients.size} live)`);
     res.on('close', () => {
       clients.delete(res);
@@ -244,4 +249,21 @@ export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'account
     });
   });
   return feed;
+}
+
+/**
+ * Writes Server-Sent Events to one client, bounding what it leaves unread: once the stream holds more than
+ * `maxUnread` bytes not yet taken by the kernel, the client is dropped (destroyed, `onSlow` told) instead of the
+ * webui's memory growing for as long as the client is away. An empty event name writes a keep-alive comment.
+ */
+export function eventWriter(res: Writable, maxUnread: number, onSlow: (unread: number) => void): (event: string, data: unknown) => void {
+  return (event, data) => {
+    if (res.destroyed) return;
+    if (res.writableLength > maxUnread) {
+      onSlow(res.writableLength);
+      res.destroy();
+      return;
+    }
+    res.write(event ? `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` : ': keep-alive\n\n');
+  };
 }

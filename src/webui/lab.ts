@@ -4,7 +4,17 @@
 import type { FastifyInstance } from 'fastify';
 import { adminGuard } from '../platform/admin.js';
 import { TEXT } from '../platform/http-service.js';
-import { type FaultView, LAB_LIMITS, type LabChange, type LabFaults, type LabScale, type LabSettings, type LabState, type Snapshot } from '../telemetry.js';
+import {
+  FAULT_LATENCY_LIMIT,
+  type FaultSettings,
+  LAB_LIMITS,
+  type LabChange,
+  type LabFaults,
+  type LabScale,
+  type LabSettings,
+  type LabState,
+  type Snapshot,
+} from '../telemetry.js';
 import { Automation, registerAutomation } from './automation.js';
 import type { Feed } from './feed.js';
 import { LessonTracker } from './lessons.js';
@@ -36,7 +46,7 @@ export class LabInputError extends Error {
   }
 }
 
-const FAULT_FIELDS: Record<keyof FaultView, 'ms' | 'rate' | 'flag'> = { latencyMs: 'ms', errorRate: 'rate', hangRate: 'rate', unready: 'flag' };
+const FAULT_FIELDS: Record<keyof FaultSettings, 'ms' | 'rate' | 'flag'> = { latencyMs: 'ms', errorRate: 'rate', hangRate: 'rate', unready: 'flag' };
 
 function whole(field: string, value: unknown, { min, max }: { min: number; max: number }): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw new LabInputError(field, `expected a whole number, got ${JSON.stringify(value)}`);
@@ -58,11 +68,11 @@ export function parseLabChange(body: unknown): LabChange {
       change.faults = {};
       for (const [service, faults] of Object.entries(record('faults', value))) {
         if (service !== 'rng' && service !== 'hasher') throw new LabInputError(`faults.${service}`, 'unknown service; known: rng, hasher');
-        const parsed: Partial<FaultView> = {};
+        const parsed: Partial<FaultSettings> = {};
         for (const [f, v] of Object.entries(record(`faults.${service}`, faults))) {
           const field = `faults.${service}.${f}`;
-          const kind = FAULT_FIELDS[f as keyof FaultView];
-          if (kind === 'ms') parsed.latencyMs = whole(field, v, { min: 0, max: 600_000 });
+          const kind = FAULT_FIELDS[f as keyof FaultSettings];
+          if (kind === 'ms') parsed.latencyMs = whole(field, v, FAULT_LATENCY_LIMIT);
           else if (kind === 'rate') {
             if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new LabInputError(field, `expected a fraction from 0 to 1, got ${JSON.stringify(v)}`);
             parsed[f as 'errorRate' | 'hangRate'] = v;

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkerSettings } from '../config.js';
 import type { Logger } from '../platform/logger.js';
-import { type Span, type Tracer, traced } from '../platform/tracing.js';
+import { rootSpan, type Span, type Tracer } from '../platform/tracing.js';
 import type { Phase } from '../telemetry.js';
 import type { LoopObserver } from './observer.js';
 import type { Tally } from './tally.js';
@@ -49,16 +49,14 @@ export async function workLoop(p: LoopParts, finish: AbortSignal, abort: AbortSi
       if (!HEX64.test(hex))
         throw new UpstreamError('hasher', 'answer', `hasher answered something that is not a SHA-256 hex: ${JSON.stringify(hex.slice(0, 80))}`);
       tally.unitDone();
-      if (isCoin(hex, coinDifficulty)) {
-        cause = 'ledger';
-        await tally.keepCoin(hex, random.body);
-        observer.spent('ledger', t);
-      } else logger.debug('No coin found');
+      if (isCoin(hex, coinDifficulty)) tally.keepCoin(hex, random.body, span);
+      else logger.debug('No coin found');
       if (span?.isRecording()) observer.traced(span.spanContext().traceId, performance.now() - started);
     };
     try {
-      // With tracing on, each unit is one trace: its rng and hasher calls (and theirs), the coin saved.
-      await traced(tracer, 'unit', unit);
+      // With tracing on, each unit is one trace: its rng and hasher calls (and theirs), the coin saved. Its span is
+      // passed along, never made active (see rootSpan).
+      await rootSpan(tracer, 'unit', unit);
       failures = 0;
     } catch (err) {
       observer.spent(cause, t);

@@ -1,8 +1,10 @@
 // A loop's accounting: units done, coins found, and the flush that adds units to the ledger. Units are never
-// lost: a failed flush keeps them and is retried with the same (worker, seq), so the ledger applies it once;
-// a coin that could not be saved is kept and saved with the next flush.
+// lost: a failed flush keeps them and is retried with the same (worker, seq), so the ledger applies it once.
+// A coin is saved at once but the loop does not wait for it (a ledger round trip per coin would cost every loop a
+// sixteenth of a round trip per unit); one save at a time, a coin that could not be saved goes with the next flush.
 import type { Accounting, FlushBatch } from '../ledger/ledger.js';
 import type { Logger } from '../platform/logger.js';
+import { type Span, withParent } from '../platform/tracing.js';
 import type { LoopObserver } from './observer.js';
 
 export class Tally {
@@ -14,8 +16,11 @@ export class Tally {
   private seq = 0;
   private pending = 0;
   private unsent: FlushBatch | null = null;
-  private readonly unsavedCoins = new Map<string, Buffer>();
+  /** Coin hex → its bytes and the span of the unit that found it (tracing on: the save is that unit's child). */
+  private readonly unsavedCoins = new Map<string, { bytes: Buffer; unit?: Span }>();
   private flushing?: Promise<number>;
+  private again?: Promise<number>;
+  private saving?: Promise<void>;
 
   constructor(
     /** Unique per loop and run: the ledger's idempotency key. */
@@ -36,23 +41,40 @@ export class Tally {
     this.lastUnitAt = Date.now();
   }
 
-  async keepCoin(hex: string, bytes: Buffer): Promise<void> {
+  /** Counts the coin and starts saving it; the save never fails (a coin that could not be saved is kept). */
+  keepCoin(hex: string, bytes: Buffer, unit?: Span): void {
     this.coins++;
-    this.logger.info(`Coin found: ${hex.slice(0, 8)}...`);
-    this.unsavedCoins.set(hex, bytes);
-    await this.saveCoins();
+    withParent(unit, () => this.logger.info(`Coin found: ${hex.slice(0, 8)}...`));
+    this.unsavedCoins.set(hex, { bytes, unit });
+    void this.saveCoins();
   }
 
-  /** Adds the units done since the last flush to the ledger; resolves with how many it added. Never runs twice at once. */
-  flush(): Promise<number> {
-    this.flushing ??= this.flushOnce().finally(() => {
-      this.flushing = undefined;
+  /** Coins found but not yet in the ledger. */
+  get unsaved(): number {
+    return this.unsavedCoins.size;
+  }
+
+  /**
+   * Adds the units done so far to the ledger; resolves with how many it added. Never runs twice at once: called while
+   * one runs, it runs once more after it (that one may be past its units, waiting for a coin's save). `span`: the
+   * flush's (tracing on), parent of its ledger calls.
+   */
+  flush(span?: Span): Promise<number> {
+    if (!this.flushing) {
+      this.flushing = this.flushOnce(span).finally(() => {
+        this.flushing = undefined;
+      });
+      return this.flushing;
+    }
+    this.again ??= this.flushing.then(() => {
+      this.again = undefined;
+      return this.flush(span);
     });
-    return this.flushing;
+    return this.again;
   }
 
-  private async flushOnce(): Promise<number> {
-    this.logger.info(`${this.unflushed} units of work done, updating hash counter`);
+  private async flushOnce(span?: Span): Promise<number> {
+    withParent(span, () => this.logger.info(`${this.unflushed} units of work done, updating hash counter`));
     const before = this.flushed;
     while (this.unsent || this.pending > 0) {
       if (!this.unsent) {
@@ -60,7 +82,8 @@ export class Tally {
         this.pending = 0;
       }
       try {
-        await this.accounts.addHashes(this.unsent);
+        const batch = this.unsent;
+        await withParent(span, () => this.accounts.addHashes(batch));
       } catch (err) {
         this.ledgerFailed(err as Error, `${this.unflushed} units kept for the next flush`);
         break;
@@ -73,10 +96,18 @@ export class Tally {
     return this.flushed - before;
   }
 
-  private async saveCoins(): Promise<void> {
-    for (const [hex, bytes] of this.unsavedCoins) {
+  /** One save at a time: coins found while one runs are taken by it (a Map's iteration sees entries added meanwhile). */
+  private saveCoins(): Promise<void> {
+    this.saving ??= this.saveEach().finally(() => {
+      this.saving = undefined;
+    });
+    return this.saving;
+  }
+
+  private async saveEach(): Promise<void> {
+    for (const [hex, { bytes, unit }] of this.unsavedCoins) {
       try {
-        const fresh = await this.accounts.addCoin(hex, bytes);
+        const fresh = await withParent(unit, () => this.accounts.addCoin(hex, bytes));
         this.unsavedCoins.delete(hex);
         this.observer.ok('ledger');
         if (!fresh) this.logger.info('We already had that coin');

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { WorkerSettings } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../platform/logger.js';
-import { type Tracer, traced } from '../platform/tracing.js';
+import { rootSpan, type Tracer, withParent } from '../platform/tracing.js';
 import type { Phase, WorkerStats } from '../telemetry.js';
 import { workLoop } from './loop.js';
 import type { LoopReading, WorkerMetrics } from './metrics.js';
@@ -92,11 +92,11 @@ export class Worker implements LoopReading {
   }
 
   async flush(): Promise<void> {
-    await traced(this.opts.tracer, 'flush', async (span) => {
-      const units = await this.tally.flush();
+    await rootSpan(this.opts.tracer, 'flush', async (span) => {
+      const units = await this.tally.flush(span);
       span?.setAttribute('dockercoins.units', units);
       const ttl = Math.max(5000, 3 * this.opts.settings.flushIntervalMs);
-      await this.opts.ledger.board.publish(this.stats(), ttl).catch(() => undefined);
+      await withParent(span, () => this.opts.ledger.board.publish(this.stats(), ttl)).catch(() => undefined);
     });
   }
 

@@ -14,6 +14,9 @@ describe('the lab in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
+  // Readings of earlier steps: later steps are asserted as orders against them, not as absolute rates.
+  let one = 0;
+  let plateau = 0;
   const text = (selector: string) => page.locator(selector).innerText();
   const speed = async () => Number(await text('#speed'));
   const done = async (id: string) => (await page.locator(`#lesson-list li[data-lesson="${id}"]`).getAttribute('class'))?.includes('done') ?? false;
@@ -37,7 +40,9 @@ describe('the lab in Chromium', () => {
     assert.equal(await page.inputValue('#worker-count'), '1');
     await untilDone('one-worker');
     const s = await speed();
-    assert.ok(s >= 3 && s <= 3.67, `speed ${s}`);
+    one = s;
+    // The model's ceiling is 3.33 (sleeps are never early); a busy machine only slows it.
+    assert.ok(s >= 3.33 * 0.75 && s <= 3.33 * 1.1, `speed ${s}`);
   });
 
   it('+ gives two workers, twice as fast; the progress survives a reload', async () => {
@@ -45,7 +50,7 @@ describe('the lab in Chromium', () => {
     await waitFor('2 workers', async () => (await scale()).worker === 2);
     await untilDone('two-workers');
     const s = await speed();
-    assert.ok(s >= 6 && s <= 7.33, `speed ${s}`);
+    assert.ok(s >= 1.6 * one && s <= 6.67 * 1.1, `two workers: speed ${s}, one worker read ${one}`);
     await page.reload();
     await page.waitForSelector('#lab:not([hidden])');
     await waitFor('progress shown again', async () => (await done('one-worker')) && (await done('two-workers')), 10_000, 200);
@@ -60,18 +65,20 @@ describe('the lab in Chromium', () => {
     await waitFor('rng verdict', async () => /rng is the bottleneck/.test(await text('#verdict')), 20_000, 500);
     await untilDone('ten-workers');
     const s = await speed();
-    assert.ok(s >= 8 && s <= 10.5, `plateau near 10, read ${s}`);
+    plateau = s;
+    assert.ok(s >= 2 * one && s <= 10 * 1.05, `a plateau at rng's ceiling of 10, read ${s} (one worker ${one})`);
     assert.ok(await page.locator('#row-rng.hot').count(), 'rng row highlighted');
   });
 
-  it('three rng instances lift the plateau (≥ 25 hashes/s)', async () => {
+  it('three rng instances lift the plateau (at least double)', async () => {
     const plus = page.locator('.scaler[data-kind="rng"] button[data-step="1"]');
     await plus.click();
     await waitFor('2 rng', async () => (await scale()).rng === 2, 10_000, 200);
     await plus.click();
     await waitFor('3 rng', async () => (await scale()).rng === 3, 10_000, 200);
     await untilDone('three-rng');
-    assert.ok((await speed()) >= 25, `speed ${await speed()}`);
+    const s = await speed();
+    assert.ok(s >= 2 * plateau, `speed ${s} on 3 rng, ${plateau} on one`);
     assert.equal(await text('#rng-replicas'), '3');
   });
 

@@ -17,7 +17,8 @@ import { TestRedis } from '../helpers/redis.js';
 import { Relay } from '../helpers/relay.js';
 
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
-const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
+// Fixed by default (the same faults every run, printed in the suite's name); CHAOS_SEED explores others.
+const SEED = Number(process.env.CHAOS_SEED ?? 20_231);
 const FLUSH_MS = 500;
 const WORKER_ENV = {
   WORKER_DELAY_MS: '20',

@@ -2,16 +2,14 @@
 // 10 workers, a fast stop with the final flush in Redis, two tenants side by side) and the Swarm stack.
 // scripts/test.sh starts the engine (shared/tools/docker-sandbox here); without one these tests say so and stop.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
-import { engineReachable } from '../helpers/images.js';
+import { parse } from 'yaml';
+import { engineReachable, ownEngine, type Service, TEST_REGISTRY, testImages } from '../helpers/images.js';
 import { json, waitFor } from '../helpers/net.js';
 import { measureRate } from '../helpers/rate.js';
 import { needs, skipOrFail } from '../helpers/skip.js';
@@ -19,7 +17,13 @@ import { needs, skipOrFail } from '../helpers/skip.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
 // Without an engine these tests are skipped locally (listed at the end of npm test) and fail under CI=true.
-const skip = needs(engineReachable(), 'no Docker engine reachable (scripts/test.sh starts one when run as root on Debian)');
+const engine = engineReachable();
+const skip = needs(engine, 'no Docker engine reachable (scripts/test.sh starts one when run as root on Debian)');
+// The images under the tests' own names (dockercoins-test/<service>:t-<hash>): a user's dockercoins/* are never touched.
+let images: Record<Service, string>;
+// Every project and container of this run is named dctest<run>…: two runs on one engine never meet.
+const RUN = `dctest${process.pid.toString(36)}`;
+const imageEnv = () => ({ REGISTRY: TEST_REGISTRY, TAG: images.rng.split(':').pop()! });
 
 async function sh(cmd: string, args: string[], env: Record<string, string> = {}, timeout = 300_000): Promise<string> {
   try {
@@ -33,9 +37,7 @@ async function sh(cmd: string, args: string[], env: Record<string, string> = {},
 
 /** Runs a Node script in a new container on a Compose network: a client that is not the service's loopback. */
 async function inNetwork(network: string, script: string): Promise<string> {
-  return (
-    await sh('docker', ['run', '--rm', '--network', network, '--entrypoint', 'node', 'dockercoins/worker:latest', '--input-type=module', '-e', script])
-  ).trim();
+  return (await sh('docker', ['run', '--rm', '--network', network, '--entrypoint', 'node', images.worker, '--input-type=module', '-e', script])).trim();
 }
 
 /** CPU time a container has used (its cgroup: the service and every healthcheck it ran), in ms; null if unreadable. */
@@ -67,7 +69,7 @@ class Project {
     readonly name: string,
     extra: Record<string, string> = {},
   ) {
-    this.env = { COMPOSE_PROJECT_NAME: name, WEBUI_PORT: '0', RNG_PORT: '0', HASHER_PORT: '0', ...extra };
+    this.env = { COMPOSE_PROJECT_NAME: name, WEBUI_PORT: '0', RNG_PORT: '0', HASHER_PORT: '0', ...imageEnv(), ...extra };
   }
   compose(...args: string[]): Promise<string> {
     return sh('docker-compose', ['-f', 'compose.yml', ...args], this.env);
@@ -96,15 +98,18 @@ class Project {
 }
 
 describe('container images and Compose', { skip }, () => {
-  const p = new Project('dctest');
+  let p: Project;
   before(async () => {
+    images = testImages();
+    p = new Project(RUN);
     await p.compose('down', '-v', '--remove-orphans').catch(() => undefined);
   });
   after(async () => {
     await p.compose('down', '-v', '--remove-orphans').catch(() => undefined);
   });
 
-  it('builds four small, non-root images with a curl-free HEALTHCHECK and port 80, and no node_modules', async () => {
+  it('docker-compose build: four small, non-root images with a curl-free HEALTHCHECK and port 80, and no node_modules', async () => {
+    // Same context and arguments as testImages(): the build cache answers, under the tests' own image names.
     await p.compose('build');
     const base = Number((await sh('docker', ['image', 'inspect', 'node:22-bookworm-slim', '--format', '{{.Size}}'])).trim());
     for (const svc of ['rng', 'hasher', 'worker', 'webui']) {
@@ -112,7 +117,7 @@ describe('container images and Compose', { skip }, () => {
         await sh('docker', [
           'image',
           'inspect',
-          `dockercoins/${svc}:latest`,
+          images[svc as Service],
           '--format',
           '{{.Config.User}}|{{json .Config.Healthcheck.Test}}|{{json .Config.ExposedPorts}}|{{.Size}}',
         ])
@@ -123,7 +128,7 @@ describe('container images and Compose', { skip }, () => {
       assert.equal(health, '["CMD","/app/healthcheck"]', `${svc}: the shell probe, no Node start per check`);
       assert.match(ports!, /"80\/tcp"/);
       assert.ok(Number(size) < 250e6, `${svc} image is ${(Number(size) / 1e6).toFixed(0)} MB`);
-      const app = (await sh('docker', ['run', '--rm', '--entrypoint', 'ls', `dockercoins/${svc}:latest`, '-A', '/app'])).trim();
+      const app = (await sh('docker', ['run', '--rm', '--entrypoint', 'ls', images[svc as Service], '-A', '/app'])).trim();
       assert.equal(app, 'dist\nhealthcheck', `${svc}: the image holds the bundles and the probe only`);
       if (svc === 'rng')
         console.log(
@@ -152,8 +157,8 @@ describe('container images and Compose', { skip }, () => {
     await p.healthy(7);
     // Three idle rng containers beside the stack, measured in the same window: the healthcheck's own cost.
     const rngAs = async (name: string, ...health: string[]) =>
-      (await sh('docker', ['run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL', ...health, 'dockercoins/rng:latest'])).trim();
-    const names = ['dctest-rng-none', 'dctest-rng-probe', 'dctest-rng-node'];
+      (await sh('docker', ['run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL', ...health, images.rng])).trim();
+    const names = [`${RUN}-rng-none`, `${RUN}-rng-probe`, `${RUN}-rng-node`];
     await sh('docker', ['rm', '-f', ...names]).catch(() => undefined);
     try {
       const side = [
@@ -179,7 +184,7 @@ describe('container images and Compose', { skip }, () => {
         `idle cost over ${seconds} s, % of one core: the stack at 3 workers (7 containers, healthchecks every 2 s) ${total.toFixed(1)} %` +
           ` (${used
             .filter((u) => !names.includes(u.name))
-            .map((u) => `${u.name.replace(/^dctest_/, '')} ${u.pct.toFixed(1)}`)
+            .map((u) => `${u.name.replace(`${RUN}_`, '')} ${u.pct.toFixed(1)}`)
             .join(', ')});` +
           ` one rng: no healthcheck ${of(names[0]!).toFixed(2)} %, the probe ${of(names[1]!).toFixed(2)} %, a Node probe ${of(names[2]!).toFixed(2)} %`,
       );
@@ -193,12 +198,12 @@ describe('container images and Compose', { skip }, () => {
     const fast = ['--health-interval', '1s', '--health-retries', '2', '--health-timeout', '3s'];
     const start = async (name: string, ...args: string[]) => {
       await sh('docker', ['rm', '-f', name]).catch(() => undefined);
-      return (await sh('docker', ['run', '-d', '--name', name, '--read-only', ...fast, ...args, 'dockercoins/hasher:latest'])).trim();
+      return (await sh('docker', ['run', '-d', '--name', name, '--read-only', ...fast, ...args, images.hasher])).trim();
     };
     const [hung, dead, draining] = [
-      await start('dctest-hung'),
-      await start('dctest-dead', '-e', 'HEALTHCHECK_PORT=81'),
-      await start('dctest-drain', '-e', 'DRAIN_MS=6000'),
+      await start(`${RUN}-hung`),
+      await start(`${RUN}-dead`, '-e', 'HEALTHCHECK_PORT=81'),
+      await start(`${RUN}-drain`, '-e', 'DRAIN_MS=6000'),
     ];
     try {
       await waitFor('hasher healthy', async () => (await health(hung)) === 'healthy' && (await health(draining)) === 'healthy', 30_000, 500);
@@ -271,13 +276,14 @@ describe('container images and Compose', { skip }, () => {
 
   it('two tenants run side by side as isolated projects', async () => {
     await p.compose('down', '-v');
-    const [acme, globex] = [new Project('acme', { ADMIN_TOKEN: 'acme-admin-token' }), new Project('globex', { WORKER_DELAY_MS: '400' })];
+    // Projects of the tests' own names: a user's `acme` (the README's example tenant) is never brought down.
+    const [acme, globex] = [new Project(`${RUN}acme`, { ADMIN_TOKEN: 'acme-admin-token' }), new Project(`${RUN}globex`, { WORKER_DELAY_MS: '400' })];
     try {
       await Promise.all([acme.up(), globex.up()]);
       await Promise.all([acme.healthy(5), globex.healthy(5)]);
       // ADMIN_TOKEN passed through by Compose: from another container, a bearer token is needed — and enough.
       const statuses = await inNetwork(
-        'acme_default',
+        `${RUN}acme_default`,
         `const call = (auth, method = 'POST') => fetch('http://hasher/admin/faults?latency_ms=1', { method, headers: auth ? { authorization: 'Bearer ' + auth } : {} }).then((r) => r.status);
          console.log(await call(), await call('wrong'), await call('acme-admin-token'), await call('acme-admin-token', 'DELETE'));`,
       );
@@ -296,14 +302,16 @@ describe('container images and Compose', { skip }, () => {
   });
 
   it('npm run images: v0.1 and v0.2 build; the v0.2 worker is 4× slower by default (rollout lesson); v0.3 does not exist', async () => {
-    for (const tag of ['v0.1', 'v0.2']) await sh('npm', ['run', '--silent', 'images', '--', '--tag', tag], {}, 600_000);
-    const refused = await sh('npm', ['run', '--silent', 'images', '--', '--tag', 'v0.3']).then(
+    // Built under the tests' own registry name: a user's dockercoins/*:v0.1 and v0.2 are left alone.
+    const images = (tag: string) => ['run', '--silent', 'images', '--', '--registry', TEST_REGISTRY, '--tag', tag];
+    for (const tag of ['v0.1', 'v0.2']) await sh('npm', images(tag), {}, 600_000);
+    const refused = await sh('npm', images('v0.3')).then(
       () => '',
       (err: Error) => err.message,
     );
     assert.match(refused, /v0\.3 deliberately does not exist/);
     // The same Compose file at each tag, side by side, one worker each, no WORKER_DELAY_MS given: the image decides.
-    const [v1, v2] = [new Project('dcv01', { TAG: 'v0.1' }), new Project('dcv02', { TAG: 'v0.2', SIGTERM_MODE: 'ignore' })];
+    const [v1, v2] = [new Project(`${RUN}v01`, { TAG: 'v0.1' }), new Project(`${RUN}v02`, { TAG: 'v0.2', SIGTERM_MODE: 'ignore' })];
     try {
       await Promise.all([v1.up(), v2.up()]);
       await Promise.all([v1.healthy(5), v2.healthy(5)]);
@@ -332,25 +340,30 @@ describe('container images and Compose', { skip }, () => {
   });
 });
 
-describe('Swarm stack', { skip }, () => {
+// A swarm is the engine's, not a project's: only on an engine this run started, only when no swarm is there yet, and
+// the test leaves only the swarm it created. Anywhere else it is skipped (and under CI=true that fails the run).
+const swarmState = engine ? spawnSync('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'], { encoding: 'utf8', timeout: 10_000 }).stdout.trim() : '';
+const swarmSkip =
+  skip ||
+  needs(ownEngine, 'the Swarm test changes the engine itself: only on an engine the test run started (DOCKERCOINS_TEST_OWN_ENGINE=1)') ||
+  needs(swarmState === 'inactive', `the engine is already in a swarm (${swarmState}) that this test did not create`);
+
+describe('Swarm stack', { skip: swarmSkip }, () => {
   const stack = 'dcswarm';
+  let created = false;
   before(async () => {
-    await sh('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
+    images = testImages();
     await sh('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+    created = true;
   });
   after(async () => {
     await sh('docker', ['stack', 'rm', stack]).catch(() => undefined);
     await sleep(3000);
-    await sh('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
+    if (created) await sh('docker', ['swarm', 'leave', '--force']).catch(() => undefined);
   });
 
-  it('deploys and mines (DNS round robin: the VIP load balancer needs IPVS, absent here)', async () => {
-    // This kernel has no IPVS: services reach each other with endpoint_mode dnsrr, which cannot publish ports.
-    const s = parse(readFileSync(`${root}stacks/dockercoins.yml`, 'utf8')) as { services: Record<string, Record<string, any>> };
-    for (const svc of Object.values(s.services)) delete svc.ports;
-    const file = join(mkdtempSync(join(tmpdir(), 'dc-stack-')), 'stack.yml');
-    writeFileSync(file, stringify(s));
-    await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', file, stack], { ENDPOINT_MODE: 'dnsrr' });
+  it('deploys unchanged and mines (DNS round robin, host-mode ports: no IPVS needed)', async () => {
+    await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'stacks/dockercoins.yml', stack], imageEnv());
     const webui = await waitFor('webui task', async () => (await sh('docker', ['ps', '-q', '-f', `name=${stack}_webui`])).trim() || false, 60_000, 1000);
     const read = async () =>
       JSON.parse(await sh('docker', ['exec', webui, 'node', '-e', "fetch('http://127.0.0.1/json').then(r=>r.text()).then(t=>console.log(t))"])) as {

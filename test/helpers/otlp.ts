@@ -1,5 +1,6 @@
-// A real OTLP/HTTP trace receiver for the tests: POST /v1/traces, protobuf (decoded here from the wire format: the
-// few fields of ExportTraceServiceRequest the tests read) or JSON. It can also hang or fail, as a sick collector would.
+// A stand-in OTLP/HTTP trace receiver for the tests (not a collector): POST /v1/traces as JSON, or as protobuf read
+// by a minimal hand-written wire-format reader that extracts only the fields of ExportTraceServiceRequest the tests
+// check (ids, names, kinds, times, a few attributes) and skips the rest. It can also hang or fail, as a sick collector would.
 import { createServer, type Server } from 'node:http';
 
 export interface ReceivedSpan {

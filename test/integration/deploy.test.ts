@@ -10,9 +10,9 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Pod, Secret, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { needs } from '../helpers/skip.js';
@@ -32,6 +32,8 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Pod': Pod,
   'v1/Secret': Secret,
+  'v1/ServiceAccount': ServiceAccount,
+  'networking.k8s.io/v1/Ingress': Ingress,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -39,7 +41,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
 
 // kubernetes-models accepts unknown fields; these are the fields our objects may use, by where they sit.
 const KNOWN: Record<string, string[]> = {
-  object: ['apiVersion', 'kind', 'metadata', 'spec', 'data', 'type'],
+  object: ['apiVersion', 'kind', 'metadata', 'spec', 'data', 'type', 'automountServiceAccountToken'],
   metadata: ['name', 'labels', 'annotations', 'namespace'],
   workloadSpec: ['replicas', 'selector', 'template', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'updateStrategy'],
   podSpec: [
@@ -191,7 +193,28 @@ describe('plain Kubernetes manifests', () => {
     assert.equal(base.filter((o) => o.kind === 'NetworkPolicy').length, 4, 'least privilege on by default');
     const deployments = (objects: Obj[]) => objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== 'redis');
     const overlay = docs(execFileSync(kubectl, ['kustomize', `${root}deploy/overlays/observability`], { encoding: 'utf8' }));
-    validate(overlay, 'observability overlay');
+    validate(
+      overlay.filter((o) => o.kind !== 'ServiceMonitor'),
+      'observability overlay',
+    );
+    // The Prometheus Operator ignores the annotations: ServiceMonitors on the Services' named ports.
+    const monitors = overlay.filter((o) => o.kind === 'ServiceMonitor');
+    assert.deepEqual(
+      monitors.map((m) => m.spec.endpoints[0].port),
+      ['http', 'metrics'],
+    );
+    for (const s of overlay.filter((o) => o.kind === 'Service' && o.metadata.name !== 'redis')) {
+      const monitored = monitors.some((m) => {
+        const labels = s.metadata.labels ?? {};
+        const sel = m.spec.selector;
+        const ok = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+        const exprs = (sel.matchExpressions ?? []).every((e: { key: string; values: string[] }) => e.values.includes(labels[e.key] ?? ''));
+        return ok && exprs && s.spec.ports.some((p: { name: string }) => p.name === m.spec.endpoints[0].port);
+      });
+      assert.ok(monitored, `a ServiceMonitor scrapes Service ${s.metadata.name}`);
+    }
+    const overlayRng = overlay.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rng')!;
+    assert.equal(overlayRng.spec.replicas, undefined, 'the HPA owns the replica count: apply does not scale rng back to 1');
     for (const d of deployments(overlay)) {
       const env = envOf(d);
       assert.equal(loadConfig(env).tracing.url, 'http://otel-collector:4318/v1/traces', d.metadata.name);
@@ -397,6 +420,76 @@ describe('Helm chart', () => {
     assert.throws(() => template('--set', 'httpRoute.enabled=true'), /httpRoute.parentRefs/);
   });
 
+  it('parity with podinfo (2): ServiceAccount without token, imagePullSecrets, extraEnv, placement, per-service resources, Ingress, schema', () => {
+    const objects = template(
+      '--set-json',
+      'extraEnv=[{"name":"LOG_FORMAT","value":"json"}]',
+      '--set-json',
+      'worker.extraEnv=[{"name":"WORKER_CONCURRENCY","value":"2"}]',
+      '--set-json',
+      'imagePullSecrets=[{"name":"ghcr-pull"}]',
+      '--set',
+      'nodeSelector.pool=workshop',
+      '--set-json',
+      'tolerations=[{"key":"workshop","operator":"Exists","effect":"NoSchedule"}]',
+      '--set-json',
+      'affinity={"nodeAffinity":{}}',
+      '--set',
+      'priorityClassName=low',
+      '--set-json',
+      'rng.resources={"requests":{"cpu":"200m","memory":"64Mi"},"limits":{"memory":"96Mi"}}',
+      '--set',
+      'ingress.enabled=true',
+      '--set',
+      'ingress.className=nginx',
+      '--set',
+      'ingress.hosts[0]=coins.example.com',
+    );
+    validate(objects, 'parity 2');
+    const sa = objects.find((o) => o.kind === 'ServiceAccount')!;
+    assert.equal(sa.metadata.name, 'dockercoins');
+    assert.equal(sa.automountServiceAccountToken, false);
+    const pods = [
+      ...objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [o.metadata.name, o.spec.template.spec] as const),
+      ...objects.filter((o) => o.kind === 'Pod').map((o) => [o.metadata.name, o.spec] as const),
+    ];
+    assert.equal(pods.length, 6, 'five workloads and the helm test pod');
+    for (const [name, pod] of pods) {
+      assert.equal(pod.serviceAccountName, 'dockercoins', name);
+      assert.equal(pod.automountServiceAccountToken, false, name);
+      assert.equal(pod.enableServiceLinks, false, name);
+      assert.deepEqual(pod.imagePullSecrets, [{ name: 'ghcr-pull' }], name);
+      assert.deepEqual(pod.nodeSelector, { pool: 'workshop' }, name);
+      assert.equal(pod.tolerations[0].key, 'workshop', name);
+      assert.equal(pod.priorityClassName, 'low', name);
+      assert.ok(pod.affinity, name);
+    }
+    const byName = Object.fromEntries(pods);
+    const env = (name: string) => byName[name]!.containers[0].env.map((e: { name: string }) => e.name);
+    for (const name of ['rng', 'hasher', 'webui', 'worker']) assert.ok(env(name).includes('LOG_FORMAT'), name);
+    assert.ok(env('worker').includes('WORKER_CONCURRENCY') && !env('rng').includes('WORKER_CONCURRENCY'));
+    assert.equal(byName.rng!.containers[0].resources.limits.memory, '96Mi');
+    assert.equal(byName.hasher!.containers[0].resources.limits.memory, '128Mi', 'the shared default');
+    assert.equal(byName.redis!.containers[0].resources.limits.memory, '256Mi', 'Redis has its own');
+    const ingress = objects.find((o) => o.kind === 'Ingress')!;
+    assert.equal(ingress.spec.ingressClassName, 'nginx');
+    assert.equal(ingress.spec.rules[0].host, 'coins.example.com');
+    assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, 'webui');
+    // values.schema.json refuses at install time what the services would refuse at start.
+    const refused: [string, string, RegExp][] = [
+      ['tenant', 'a b', /tenant: Does not match pattern/],
+      ['admin.token', 'short', /admin\.token: Does not match pattern/],
+      ['namePrefix', 'Acme_', /namePrefix: Does not match pattern/],
+      ['rng.kind', 'StatefulSet', /rng\.kind must be one of/],
+      ['tpyo', '1', /Additional property tpyo is not allowed/],
+    ];
+    for (const [flag, value, message] of refused) {
+      const r = spawnSync(helm, ['template', 'dc', chart, '--set', `${flag}=${value}`], { encoding: 'utf8' });
+      assert.notEqual(r.status, 0, `${flag}=${value} refused`);
+      assert.match(r.stderr, message);
+    }
+  });
+
   it('ADMIN_TOKEN from a Secret: generated at install, given, or an existing one', () => {
     const tokenRef = (objects: Obj[], name: string) =>
       objects
@@ -506,5 +599,23 @@ describe('tracing kit', () => {
     };
     assert.deepEqual(plain.services['otel-collector']?.profiles, ['tracing'], 'the collector only with the profile');
     for (const name of workloads) assert.equal(loadConfig(plain.services[name]!.environment!).tracing.enabled, false, `${name}: off by default`);
+  });
+});
+
+describe('Compose tenants', () => {
+  it('REDIS_URL reaches the worker and the webui (a shared Redis), the project’s own redis otherwise', () => {
+    type Cfg = { services: Record<string, { environment?: Record<string, string> }> };
+    const config = (env: Record<string, string>) =>
+      parseAllDocuments(
+        execFileSync('docker-compose', ['-f', `${root}compose.yml`, 'config'], { encoding: 'utf8', env: { ...process.env, ...env } }),
+      )[0]!.toJSON() as Cfg;
+    const shared = config({ REDIS_URL: 'redis://shared-redis:6379', DOCKERCOINS_NAMESPACE: 'acme' });
+    for (const name of ['worker', 'webui']) {
+      const env = shared.services[name]!.environment!;
+      assert.equal(loadConfig(env, name as 'worker' | 'webui').ledger.url, 'redis://shared-redis:6379', name);
+      assert.equal(env.DOCKERCOINS_NAMESPACE, 'acme');
+    }
+    const own = config({});
+    for (const name of ['worker', 'webui']) assert.equal(loadConfig(own.services[name]!.environment!).ledger.url, 'redis://redis:6379', name);
   });
 });

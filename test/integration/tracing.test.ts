@@ -1,5 +1,5 @@
-// Tracing with real processes around a real Redis, exporting to a real OTLP/HTTP receiver (test/helpers/otlp.ts)
-// that decodes what the SDK sends, protobuf or JSON: the trees, the sampler, SIGTERM, a sick collector, and off.
+// Tracing with real processes around a real Redis, exporting to a test OTLP/HTTP receiver (test/helpers/otlp.ts)
+// that reads what the SDK sends, protobuf or JSON: the trees, the sampler, SIGTERM, a sick collector, and off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -284,7 +284,9 @@ describe('tracing across processes', () => {
         ['hanging', rHang!],
         ['refusing', rDown!],
       ] as const) {
-        assert.ok(Math.abs(r / rOff! - 1) < 0.1, `collector ${name}: ${r.toFixed(2)} units/s vs ${rOff!.toFixed(2)} untraced`);
+        // Side by side, the three share the machine equally. A loop that waited for its exports would lose at least
+        // half its pace (500 ms export timeout per batch against a 100 ms pause); a busy machine slows all three alike.
+        assert.ok(r >= 0.75 * rOff!, `collector ${name}: ${r.toFixed(2)} units/s vs ${rOff!.toFixed(2)} untraced`);
       }
       const outcomes = async (w: { url: string }) =>
         Object.fromEntries(

@@ -65,6 +65,10 @@ describe('config', () => {
     ['REDIS_URL', 'redis://a,redis://b'],
     ['HASHER_URL', 'http://hasher,::'],
     ['RNG_BYTES', '2000000'],
+    // Above 2^31−1 ms Node's timers fire after 1 ms: a timeout that long would be none at all.
+    ['REDIS_TIMEOUT_MS', '2147483648'],
+    ['HTTP_TIMEOUT_MS', '2147483648'],
+    ['RETRY_MAX_MS', '9999999999'],
   ];
   for (const [name, value] of more) {
     it(`rejects ${name}=${JSON.stringify(value)} too`, () => {
@@ -74,6 +78,11 @@ describe('config', () => {
       );
     });
   }
+
+  it('the longest timer Node keeps (2^31−1 ms) is still accepted', () => {
+    const c = loadConfig({ REDIS_TIMEOUT_MS: '2147483647', HTTP_TIMEOUT_MS: '2147483647', RETRY_MAX_MS: '2147483647' });
+    assert.deepEqual([c.ledger.timeoutMs, c.worker.httpTimeoutMs, c.worker.retryMaxMs], [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1]);
+  });
 
   it("the README's configuration table is the table", () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Component, Supervisor } from '../../src/platform/lifecycle.js';
 import { parseUpArgs, upConfig } from '../../src/system/up.js';
-import { isWorkerStats } from '../../src/telemetry.js';
+import { isWorkerStats, LAB_LIMITS } from '../../src/telemetry.js';
 import { stats } from '../helpers/ledger-suite.js';
 import { silentLogger, testConfig } from '../helpers/quiet.js';
 
@@ -95,7 +95,10 @@ describe('dockercoins up settings', () => {
     assert.equal(turbo.ledger.url, 'redis://r:1');
     assert.equal(upConfig(testConfig({ DRAIN_MS: '700' }), parseUpArgs([])).server.drainMs, 700);
     assert.deepEqual(parseUpArgs(['--scale', 'worker=8', '--scale=rng=2']).scale, { worker: 8, rng: 2, hasher: 1 });
-    assert.throws(() => parseUpArgs(['--scale', 'rng=0']), /at least 1/);
+    assert.throws(() => parseUpArgs(['--scale', 'rng=0']), /rng=0: expected 1 to 20/);
+    // One limit for the number of workers: the lab's.
+    assert.equal(parseUpArgs(['--scale', `worker=${LAB_LIMITS.worker.max}`]).scale.worker, LAB_LIMITS.worker.max);
+    assert.throws(() => parseUpArgs(['--scale', 'worker=9999']), /worker=9999: expected 0 to 200/);
     assert.throws(() => parseUpArgs(['--bogus']), /unknown option/);
   });
 });

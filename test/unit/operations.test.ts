@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HttpService } from '../../src/platform/http-service.js';
 import { createRng } from '../../src/rng/app.js';
+import { FAULT_LATENCY_LIMIT } from '../../src/telemetry.js';
 import { metricOf } from '../helpers/inject.js';
 import { waitFor } from '../helpers/net.js';
 import { serviceBase, testConfig } from '../helpers/quiet.js';
@@ -55,6 +56,11 @@ describe('fault injection', () => {
     const svc = await rng({ RNG_DELAY_MS: '0' });
     const post = (query: string) => svc.app.inject({ method: 'POST', url: `/admin/faults?${query}` });
     try {
+      // One limit for injected latency, the same as the lab's and FAULT_LATENCY_MS's.
+      const over = await post(`latency_ms=${FAULT_LATENCY_LIMIT.max + 1}`);
+      assert.equal(over.statusCode, 400);
+      assert.match(over.body, /latency_ms: expected milliseconds 0-600000/);
+      assert.equal((await post(`latency_ms=${FAULT_LATENCY_LIMIT.max}`)).statusCode, 200);
       let res = await post('latency_ms=300&unready=on');
       assert.equal(res.statusCode, 200);
       assert.deepEqual(res.json(), { latencyMs: 300, errorRate: 0, hangRate: 0, unready: true });

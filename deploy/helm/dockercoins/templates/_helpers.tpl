@@ -25,3 +25,30 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- define "dc.containerSecurity" -}}
 {{ toYaml .root.Values.securityContext }}
 {{- end -}}
+
+
+{{- define "dc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}{{ .Values.serviceAccount.name | default (printf "%sdockercoins" .Values.namePrefix) }}{{- else -}}{{ .Values.serviceAccount.name | default "default" }}{{- end -}}
+{{- end -}}
+
+{{/* Pod-level settings every pod of the chart shares: identity, pulls, placement, no token, no Service links. */}}
+{{- define "dc.podPlacement" -}}
+serviceAccountName: {{ include "dc.serviceAccountName" .root }}
+automountServiceAccountToken: false
+enableServiceLinks: false
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .root.Values.nodeSelector }}
+nodeSelector: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .root.Values.tolerations }}
+tolerations: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .root.Values.affinity }}
+affinity: {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}

@@ -1,4 +1,4 @@
-// The release workflow cannot run here (no GitHub runner): it is validated against the workflow schema by
+// Integration tier (it spawns the validator). The release workflow cannot run here (no GitHub runner): it is validated against the workflow schema by
 // @action-validator/cli — which is shown to reject a broken copy — and read for what the README promises of it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
