@@ -148,10 +148,10 @@ async function httpSection(): Promise<void> {
 // ---- end to end: the pipeline, against a bare node:http pipeline doing the same unit --------------------------------
 
 /** The ceiling: bare rng, bare hasher, and one bare worker process with 16 keep-alive loops. */
-async function barePipeline(): Promise<number> {
+async function barePipeline(seconds = E2E_S): Promise<number> {
   const [rng, hasher] = [await bareServer('rng'), await bareServer('hasher')];
-  const worker = new Proc([String(rng.port), String(hasher.port), '16', '1.5', String(E2E_S)], {}, { script: BARE('worker') });
-  const rate = Number((await worker.waitOutput(/rate ([\d.]+)/, (E2E_S + 20) * 1000))[1]);
+  const worker = new Proc([String(rng.port), String(hasher.port), '16', '1.5', String(seconds)], {}, { script: BARE('worker') });
+  const rate = Number((await worker.waitOutput(/rate ([\d.]+)/, (seconds + 20) * 1000))[1]);
   await stopped(worker, rng.p, hasher.p);
   return rate;
 }
@@ -406,14 +406,14 @@ async function machine(): Promise<Machine> {
     const bare = await bareServer(kind);
     pin(bare.p.pid, '1');
     await load(`${bare.url}/`, kind === 'hasher', 1);
-    const { rps } = await load(`${bare.url}/`, kind === 'hasher', 2);
+    const { rps } = await load(`${bare.url}/`, kind === 'hasher', quick ? 1 : 2);
     await stopped(bare.p);
     return rps;
   };
   try {
     const [rng, hasher] = [await ceiling('rng'), await ceiling('hasher')];
     pin(process.pid, `0-${cpus().length - 1}`);
-    m.ceilings = { rng, hasher, pipeline: await barePipeline() };
+    m.ceilings = { rng, hasher, pipeline: await barePipeline(quick ? 2 : 4) };
   } finally {
     pin(process.pid, `0-${cpus().length - 1}`);
   }

@@ -116,7 +116,7 @@ async function ensureRedis(s: Scope, network: string): Promise<SharedRedis> {
 
 /** redis-cli inside the Redis container as `default` (the password in the exec's environment, not its arguments). */
 async function redisCli(s: Scope, redis: SharedRedis, args: string[]): Promise<string> {
-  const r = await execIn(s.engine, redis.id, ['redis-cli', '--no-raw', ...args], [`REDISCLI_AUTH=${redis.password}`]);
+  const r = await execIn(s.engine, redis.id, ['redis-cli', '--no-raw', ...args], [`REDISCLI_AUTH=${redis.password}`], 60_000);
   const out = r.stdout.trim();
   if (r.exitCode !== 0 || /^\(error\)|^(ERR|NOPERM|WRONGPASS|NOAUTH)\b/.test(out))
     throw new Error(`redis-cli ${args[0]} ${args[1] ?? ''}: ${out || r.stderr.trim() || `exit ${r.exitCode}`}`);
