@@ -76,13 +76,18 @@ describe('tenants on the Docker engine (a class of 3)', {
   skip: needs(engine, 'no Docker engine reachable (scripts/test.sh starts one when run as root on Debian)'),
   timeout: 600_000,
 }, () => {
+  // A ref'd timer for the suite: a fetch to a published port whose container is still starting can be left with only
+  // unref'd timers (AbortSignal.timeout), and node:test then ends the run with "Promise resolution is still pending".
+  let keepAlive: NodeJS.Timeout | undefined;
   before(() => {
+    keepAlive = setInterval(() => undefined, 1000);
     const images = testImages();
     const [registry, tag] = [images.rng.split('/')[0]!, images.rng.split(':')[1]!];
     env = { REGISTRY: registry, TAG: tag };
   });
   after(async () => {
     await cli(['tenant', 'remove', '--all']);
+    clearInterval(keepAlive);
   });
 
   it('refuses bad names with exit 2, and says which DOCKER_HOST does not answer (exit 1)', async () => {
