@@ -23,6 +23,8 @@ import {
 } from './steps.js';
 
 const DEFAULT_TIMEOUT_S = 180;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what is matched
+const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** The step files: the package's workshop/ folder, found upwards from this module (src/workshop/ or dist/chunks/). */
 export function workshopDir(): string {
@@ -90,7 +92,8 @@ class Session {
         clearTimeout(killTimer);
         this.current = undefined;
         if (keepState) this.loadState(envFile, cwdFile);
-        resolve({ output, exit: code ?? (signal === 'SIGINT' ? 130 : 137), interrupted, timedOut });
+        // Colours off (Compose colours its prefixes even without a terminal): checks and lines read the text.
+        resolve({ output: output.replace(ANSI, ''), exit: code ?? (signal === 'SIGINT' ? 130 : 137), interrupted, timedOut });
       });
     });
   }

@@ -138,6 +138,22 @@ function demux(buf: Buffer): string {
   return out.length > 0 ? Buffer.concat(out).toString('utf8') : buf.toString('utf8');
 }
 
+/** An engine call retried on a dropped connection (a busy engine resets some): up to 3 tries, 2 s apart. */
+async function retried<T>(what: string, fn: () => Promise<T>, onConflict?: () => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { statusCode?: number };
+      const dropped = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e.code ?? '') || /socket hang up/.test(e.message);
+      // A create whose answer was lost left its container: remove it, then create again.
+      if (e.statusCode === 409 && onConflict && attempt <= 3) await onConflict();
+      else if (!dropped || attempt >= 3) throw new Error(`${what}: ${e.message}`);
+      await sleep(2000);
+    }
+  }
+}
+
 // ---- the run --------------------------------------------------------------------------------------------------
 
 export interface RunnerOptions {
@@ -249,18 +265,26 @@ class RunningContainer {
       CpuShares: pod.runner.options.cpuShares && requests.cpu !== undefined ? Math.max(2, Math.round(quantity(requests.cpu) * 1024)) : undefined,
       RestartPolicy: { Name: 'no' },
     };
-    const c = await pod.runner.engine.createContainer({
-      name: `${pod.runner.options.runId}-${pod.name}-${spec.name}`,
-      Image: this.localImage,
-      // command replaces the image's ENTRYPOINT (and drops its CMD), args replace its CMD.
-      ...(spec.command ? { Entrypoint: spec.command, Cmd: spec.args ?? [] } : spec.args ? { Cmd: spec.args } : {}),
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      User: user !== undefined ? `${user}${group !== undefined ? `:${group}` : ''}` : undefined,
-      Labels: { [RUN_LABEL]: pod.runner.options.runId, [POD_LABEL]: pod.name },
-      // A kubelet ignores the image's HEALTHCHECK (the CRI has none): only the pod's probes run.
-      Healthcheck: { Test: ['NONE'] },
-      HostConfig: hostConfig,
-    });
+    const name = `${pod.runner.options.runId}-${pod.name}-${spec.name}`;
+    const engine = pod.runner.engine;
+    const removeStale = () => engine.getContainer(name).remove({ force: true });
+    const c = await retried(
+      `create ${name}`,
+      () =>
+        engine.createContainer({
+          name,
+          Image: this.localImage,
+          // command replaces the image's ENTRYPOINT (and drops its CMD), args replace its CMD.
+          ...(spec.command ? { Entrypoint: spec.command, Cmd: spec.args ?? [] } : spec.args ? { Cmd: spec.args } : {}),
+          Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+          User: user !== undefined ? `${user}${group !== undefined ? `:${group}` : ''}` : undefined,
+          Labels: { [RUN_LABEL]: pod.runner.options.runId, [POD_LABEL]: pod.name },
+          // A kubelet ignores the image's HEALTHCHECK (the CRI has none): only the pod's probes run.
+          Healthcheck: { Test: ['NONE'] },
+          HostConfig: hostConfig,
+        }),
+      removeStale,
+    );
     this.id = c.id;
   }
 
@@ -269,7 +293,7 @@ class RunningContainer {
     const generation = this.generation;
     this.status.started = this.spec.startupProbe === undefined;
     this.status.ready = false;
-    await this.docker.start();
+    await retried(`start ${this.pod.name}/${this.spec.name}`, () => this.docker.start());
     if (this.spec.startupProbe) void this.probeLoop('startup', this.spec.startupProbe, generation);
     if (this.spec.readinessProbe) void this.probeLoop('readiness', this.spec.readinessProbe, generation);
     if (this.spec.livenessProbe) void this.probeLoop('liveness', this.spec.livenessProbe, generation);
@@ -528,28 +552,34 @@ export class RunningPod {
     const aliases = r
       .servicesSelecting(this.labels)
       .flatMap((s) => [s, `${s}.${r.namespace}`, `${s}.${r.namespace}.svc`, `${s}.${r.namespace}.svc.cluster.local`]);
-    const sandbox = await r.engine.createContainer({
-      name: `${r.options.runId}-${this.name}`,
-      Image: r.pauseImage,
-      Entrypoint: ['sleep'],
-      Cmd: ['infinity'],
-      User: '65534:65534',
-      Hostname: (this.spec.hostname ?? this.name).slice(0, 63),
-      Labels: { [RUN_LABEL]: r.options.runId, [POD_LABEL]: this.name },
-      HostConfig: {
-        NetworkMode: r.network,
-        Sysctls: sysctls,
-        ReadonlyRootfs: true,
-        CapDrop: ['ALL'],
-        Memory: 32 << 20,
-        IpcMode: 'shareable',
-        RestartPolicy: { Name: 'no' },
-      },
-      NetworkingConfig: { EndpointsConfig: { [r.network]: { Aliases: aliases } } },
-    });
+    const sandboxName = `${r.options.runId}-${this.name}`;
+    const sandbox = await retried(
+      `create ${sandboxName}`,
+      () =>
+        r.engine.createContainer({
+          name: sandboxName,
+          Image: r.pauseImage,
+          Entrypoint: ['sleep'],
+          Cmd: ['infinity'],
+          User: '65534:65534',
+          Hostname: (this.spec.hostname ?? this.name).slice(0, 63),
+          Labels: { [RUN_LABEL]: r.options.runId, [POD_LABEL]: this.name },
+          HostConfig: {
+            NetworkMode: r.network,
+            Sysctls: sysctls,
+            ReadonlyRootfs: true,
+            CapDrop: ['ALL'],
+            Memory: 32 << 20,
+            IpcMode: 'shareable',
+            RestartPolicy: { Name: 'no' },
+          },
+          NetworkingConfig: { EndpointsConfig: { [r.network]: { Aliases: aliases } } },
+        }),
+      () => r.engine.getContainer(sandboxName).remove({ force: true }),
+    );
     this.sandboxId = sandbox.id;
-    await sandbox.start();
-    const info = await sandbox.inspect();
+    await retried(`start ${sandboxName}`, () => sandbox.start());
+    const info = await retried(`inspect ${sandboxName}`, () => sandbox.inspect());
     this.ip = info.NetworkSettings.Networks[r.network]?.IPAddress ?? '';
     for (const { c, local } of images) {
       const container = new RunningContainer(this, c, local!);
