@@ -69,7 +69,7 @@ set +e
 node --import tsx --test --test-force-exit --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$tap" \
   test/unit/*.test.ts test/integration/*.test.ts test/chaos/*.test.ts test/soak/*.test.ts test/browser/*.test.ts test/docker/*.test.ts \
-  test/k8s/reachability.test.ts test/k8s/pods.test.ts 2>&1 | tee "$log"
+  test/k8s/*.test.ts 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 # A test run writes nothing into tracked files.
