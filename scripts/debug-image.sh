@@ -30,6 +30,9 @@ cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $base
 COPY opt /opt
 ENV PATH=/opt/debug/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# A tools container serves nothing: without this it inherits the base's check of port 80, turns unhealthy and Swarm
+# replaces the task (and its \$CID) every ~20 s.
+HEALTHCHECK NONE
 CMD ["sleep", "1000000000"]
 DOCKERFILE
 docker build -q -t "$image" "$ctx" >/dev/null
