@@ -2,20 +2,12 @@
 // instances as a Service would), takes the mean latency over the adapter's window as the metric, and every sync
 // period applies the HPA algorithm (hpa.ts) to the rng count. `speed` runs the HPA's clock faster for classroom demos
 // and tests: windows, sync period and metric window all shrink by that factor, the algorithm is unchanged.
+
+import type { AutoscaleView } from '../telemetry.js';
 import { type Decision, Hpa, type HpaSpec, SLIDE_BEHAVIOR, V2_DEFAULT_BEHAVIOR } from './hpa.js';
 
-export interface AutoscalerOptions {
-  target: number;
-  minReplicas: number;
-  maxReplicas: number;
-  behavior: 'slide' | 'v2';
-  speed: number;
-  /** Path probed on each rng instance. */
-  path: string;
-  /** HPA seconds (before speed): the adapter's rate window and kube-controller-manager's sync period. */
-  windowSeconds: number;
-  syncSeconds: number;
-}
+/** The autoscaler's settings: exactly the settings part of what the lab shows of it (src/telemetry.ts). */
+export type AutoscalerOptions = Pick<AutoscaleView, 'target' | 'minReplicas' | 'maxReplicas' | 'behavior' | 'speed' | 'path' | 'windowSeconds' | 'syncSeconds'>;
 
 export const AUTOSCALER_DEFAULTS: AutoscalerOptions = {
   target: 0.1,

@@ -1,13 +1,5 @@
-/** A small seeded PRNG (mulberry32): the same seed replays the same faults and the same fuzz cases. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded randomness for the randomized suites: the same seed replays the same faults and the same fuzz cases.
+// The PRNG is the product's own (mulberry32, src/load/shapes.ts), not a second copy.
+export { prng as seeded } from '../../src/load/shapes.js';
 
 export const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
