@@ -1,11 +1,8 @@
 // The instructor's page as a fastify plugin: GET / (the page, web/class.ts), GET /api/tenants (CONTRACT.md) and
 // the page's static files. The ClassMonitor behind it does the polling; every request reads its latest round.
-import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { defaultStaticDir } from '../webui/app.js';
+import { serveDashboardFiles } from '../webui/app.js';
 import type { ClassMonitor } from './monitor.js';
-
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface ClassOptions {
   monitor: ClassMonitor;
@@ -23,13 +20,5 @@ export const classRoutes: FastifyPluginAsync<ClassOptions> = async (app, { monit
       .header('cache-control', 'no-store')
       .send({ classId, stuckSeconds: monitor.stuckMs / 1000, engine: monitor.engineProblem || 'ok', now: Date.now() / 1000 }),
   );
-  await app.register(fastifyStatic, {
-    root: staticDir ?? defaultStaticDir(),
-    wildcard: false,
-    index: false,
-    setHeaders: (res) => {
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('content-security-policy', CSP);
-    },
-  });
+  await serveDashboardFiles(app, staticDir);
 };

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import { createHttpService, type HttpService, type ServiceBase, TEXT } from '../platform/http-service.js';
 import type { Tracer } from '../platform/tracing.js';
@@ -18,6 +18,19 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 export function defaultStaticDir(): string {
   const candidates = ['../web', '../../dist/web'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   return candidates.find((dir) => existsSync(`${dir}/index.html`)) ?? candidates[0]!;
+}
+
+/** The built pages (dashboard, class page) as static files, nosniff and a same-origin-only CSP. */
+export async function serveDashboardFiles(app: FastifyInstance, staticDir = defaultStaticDir()): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: staticDir,
+    wildcard: false,
+    index: false,
+    setHeaders: (res) => {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('content-security-policy', CSP);
+    },
+  });
 }
 
 export interface WebuiOptions {
@@ -55,15 +68,7 @@ export const webuiRoutes: FastifyPluginAsync<WebuiOptions> = async (app, { ledge
   const feed = registerFeed(app, ledger, { tracer, lab: lab !== undefined, tracingUi });
   if (lab) registerLab(app, { control: lab, feed, token: adminToken });
 
-  await app.register(fastifyStatic, {
-    root: staticDir ?? defaultStaticDir(),
-    wildcard: false,
-    index: false,
-    setHeaders: (res) => {
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('content-security-policy', CSP);
-    },
-  });
+  await serveDashboardFiles(app, staticDir);
 };
 
 export function createWebui(base: Omit<ServiceBase, 'service'>, options: WebuiOptions): Promise<HttpService> {
