@@ -3,6 +3,7 @@
 // Instances reach the workers through a readiness-driven rotation (rotation.ts), as a Service would route them.
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
+import { Deadline } from '../platform/deadline.js';
 import { Supervisor } from '../platform/lifecycle.js';
 import { getPrefixWidth, type Logger } from '../platform/logger.js';
 import type { LabChange, LabFaults, LabScale, LabSettings } from '../telemetry.js';
@@ -26,6 +27,9 @@ import { Rotation } from './rotation.js';
 import { ThreadComponent } from './thread-component.js';
 
 type Scaled = 'rng' | 'hasher';
+
+/** A lab removal: the instance left the rotation already; what it still serves is cut after this. */
+const REMOVE_WITHIN_MS = 2000;
 
 /**
  * Threads the work loops share in turbo. One rng and one hasher thread each keep about a third of a core busy at
@@ -104,10 +108,11 @@ export class AllInOne implements LabControl {
     this.rotation.hasher.start();
   }
 
-  async stop(deadlineMs: number): Promise<void> {
+  /** Stops every component by the deadline; the names of those cut there. */
+  async stop(deadline: Deadline): Promise<string[]> {
     this.rotation.rng.stop();
     this.rotation.hasher.stop();
-    await this.supervisor.stop(deadlineMs);
+    return this.supervisor.stop(deadline);
   }
 
   ports(kind: Scaled): number[] {
@@ -180,7 +185,7 @@ export class AllInOne implements LabControl {
     while (list.length > count) {
       const c = list.pop()!;
       await this.rotation[kind].remove(c);
-      await this.supervisor.remove(c.name, 2000);
+      await this.supervisor.remove(c.name, Deadline.in(REMOVE_WITHIN_MS));
     }
   }
 }

@@ -6,12 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config, FaultSettings } from '../config.js';
 import type { FlushBatch, Ledger } from '../ledger/ledger.js';
+import type { Deadline } from '../platform/deadline.js';
 import { Rpc } from '../platform/rpc.js';
 import type { WorkerStats } from '../telemetry.js';
 import { type ComponentSpec, type GroupTotals, type InstanceHandle, loopbackFor, type WorkersHandle } from './components.js';
-
-/** Time left for a thread's answer to cross back to this thread at stop. */
-const REPLY_MS = 50;
 
 /** What thread.ts receives. */
 export interface ThreadData {
@@ -72,16 +70,17 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
     worker.on('exit', () => rpc.fail(`${this.name}: its thread has exited`));
   }
 
-  /** Asks the thread to stop its component (workers flush) and end; cut at the deadline. */
-  async stop(deadlineMs: number): Promise<void> {
+  /** Asks the thread to stop its component (workers flush) by the same deadline (threads share the clock) and
+   *  end; a thread still running at the deadline is terminated. */
+  async stop(deadline: Deadline): Promise<void> {
     const { worker, rpc } = this;
     if (!worker || !rpc) return;
-    // The thread's component stops by the deadline less the time its answer (the final totals) needs to come back.
-    const stopped = rpc.callWithin<GroupTotals | null>(Math.max(1, deadlineMs), 'stop', Math.max(0, deadlineMs - REPLY_MS)).then((totals) => {
+    this.rpc = undefined;
+    const stopped = rpc.callWithin<GroupTotals | null>(Math.max(1, deadline.remaining()), 'stop', deadline.at).then((totals) => {
       if (totals) this.final = totals;
     });
-    await stopped.catch(() => undefined);
-    await worker.terminate();
+    await deadline.within(stopped.catch(() => undefined));
+    await deadline.within(worker.terminate());
   }
 
   async tune(next: Record<string, number>): Promise<void> {
@@ -101,6 +100,7 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
     await this.rpc?.call('setTargets', targets);
   }
 
+  /** After stop: the thread's final figures (zero when it was cut before it answered). */
   async totals(): Promise<GroupTotals> {
     if (this.final) return this.final;
     return (await this.rpc?.call<GroupTotals>('totals')) ?? { units: 0, flushed: 0, unflushed: 0 };

@@ -3,6 +3,7 @@
 // reached), /metrics. The group grows and shrinks at runtime (lab mode), and follows the rng/hasher rotation.
 import type { ServerSettings, WorkerSettings } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
+import type { Deadline } from '../platform/deadline.js';
 import type { HttpService } from '../platform/http-service.js';
 import type { Logger } from '../platform/logger.js';
 import { createRegistry, type Registry } from '../platform/metrics.js';
@@ -10,6 +11,9 @@ import type { TracerKit } from '../platform/tracing.js';
 import { type WorkerMetrics, workerMetrics } from './metrics.js';
 import { type Transport, Upstream } from './upstream.js';
 import { Worker } from './worker.js';
+
+/** When stop() is given no deadline (tests, a group used on its own). */
+const ADMIN_CLOSE_MS = 500;
 
 export interface WorkerGroupOptions {
   settings: WorkerSettings;
@@ -130,11 +134,12 @@ export class WorkerGroup {
     await Promise.all([targets.rng && this.rng.setUrls(targets.rng), targets.hasher && this.hasher.setUrls(targets.hasher)]);
   }
 
-  /** Abandons the units in flight (closing the upstreams ends their calls), flushes everything done. */
-  async stop(): Promise<void> {
+  /** Abandons the units in flight (closing the upstreams ends their calls), flushes everything done; the admin
+   *  listener closes last, its connections cut at the deadline (without one, after ADMIN_CLOSE_MS). */
+  async stop(deadline: Deadline | number = ADMIN_CLOSE_MS): Promise<void> {
     const loops = this.loops.map((w) => w.stop());
     await Promise.all([this.rng.close(), this.hasher.close()]);
     await Promise.all(loops);
-    await this.admin?.close(0, 500);
+    await this.admin?.close(0, deadline);
   }
 }
