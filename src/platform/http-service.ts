@@ -47,6 +47,8 @@ export interface ServiceBase {
   bodyLimit?: number;
   /** Serve this registry's metrics (the worker's) instead of a new one. */
   registry?: Registry;
+  /** /metrics rendered by this instead (the turbo threads' registries, aggregated). */
+  metrics?: () => Promise<string>;
   /** A clearer message for a framework error (e.g. the body limit), or undefined to keep the default. */
   describeError?: (err: FastifyError) => string | undefined;
   /** A shortcut for the service's hottest route (see FastLane). */
@@ -151,7 +153,8 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   });
 
   registerHealth(app);
-  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(app.registry)));
+  const metrics = base.metrics ?? (() => renderMetrics(app.registry));
+  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metrics()));
   if (base.server.adminRoutes) registerFaultAdmin(app, base.server.adminToken);
   await app.register(routes);
   addMethodNotAllowed();

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config, FaultSettings } from '../config.js';
 import type { FlushBatch, Ledger } from '../ledger/ledger.js';
 import type { Deadline } from '../platform/deadline.js';
@@ -101,6 +102,17 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
   }
 
   /** After stop: the thread's final figures (zero when it was cut before it answered). */
+  /** This thread's loops' metrics, as prom-client's JSON (for an AggregatorRegistry in this thread). */
+  async metrics(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return (await this.rpc?.call<MetricObjectWithValues<MetricValue<string>>[]>('metrics')) ?? [];
+  }
+
+  /** Its loops' liveness and readiness (null = fine). */
+  async health(): Promise<{ live: string | null; ready: string | null }> {
+    if (!this.rpc) return { live: 'stopped', ready: 'stopped' };
+    return this.rpc.call('health');
+  }
+
   async totals(): Promise<GroupTotals> {
     if (this.final) return this.final;
     return (await this.rpc?.call<GroupTotals>('totals')) ?? { units: 0, flushed: 0, unflushed: 0 };

@@ -41,6 +41,9 @@ if (spec.kind === 'workers') {
     setTargets: (t: { rng?: string[]; hasher?: string[] }) => c.setTargets(t),
     tune: (next: { delayMs: number }) => c.tune(next),
     totals: () => c.totals(),
+    // For the one admin listener in the parent (METRICS_PORT under --turbo): this thread's loops.
+    metrics: () => c.group?.registry.getMetricsAsJSON() ?? [],
+    health: () => ({ live: c.group?.liveness() ?? null, ready: c.group?.readiness() ?? null }),
     stop: async (at: number) => {
       await c.stop(new Deadline(at));
       flushLogs();

@@ -86,11 +86,21 @@ export class WorkerGroup {
     this.admin ??= await createHttpService(
       { service: 'worker', replica: this.opts.replica, server: this.opts.server, logger: this.opts.adminLogger, registry: this.registry },
       async (app) => {
-        app.health.live = () => this.loops.map((w) => w.liveness()).find((r) => r !== null) ?? null;
-        app.health.ready = () => this.loops.map((w) => w.readiness()).find((r) => r !== null) ?? null;
+        app.health.live = () => this.liveness();
+        app.health.ready = () => this.readiness();
       },
     );
     return this.admin;
+  }
+
+  /** null while every loop makes progress, else the first loop's reason. */
+  liveness(): string | null {
+    return this.loops.map((w) => w.liveness()).find((r) => r !== null) ?? null;
+  }
+
+  /** null while every loop reaches rng, hasher and the ledger, else the first loop's reason. */
+  readiness(): string | null {
+    return this.loops.map((w) => w.readiness()).find((r) => r !== null) ?? null;
   }
 
   /** New loops start at once; removed ones (the newest) finish their unit, flush, then stop.
