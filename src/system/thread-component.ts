@@ -1,9 +1,10 @@
-// A component placed in a worker thread: the same ComponentSpec, started there by thread.ts and driven by calls
-// across the thread's port, so that rng, hasher and the work loops use every core. A worker group there keeps its
-// ledger here: its flushes, coins and stats come back as calls to this thread's ledger.
+// A component placed in a Node worker thread (imported as Thread: neither the worker service nor a mining loop): the
+// same ComponentSpec, started there by thread.ts and driven by calls across the thread's port, so that rng, hasher
+// and the mining loops use every core. A worker group there keeps its ledger here: its flushes, coins and stats come
+// back as calls to this thread's ledger.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker as Thread } from 'node:worker_threads';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config, FaultSettings } from '../config.js';
 import type { FlushBatch, Ledger } from '../ledger/ledger.js';
@@ -27,7 +28,7 @@ function entry(): URL {
 
 export class ThreadComponent implements InstanceHandle, WorkersHandle {
   port = 0;
-  private worker?: Worker;
+  private thread?: Thread;
   private rpc?: Rpc;
   private count: number;
   private final?: GroupTotals;
@@ -50,9 +51,9 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
   }
 
   async start(): Promise<void> {
-    const worker = new Worker(entry(), { workerData: this.data, name: this.name });
-    const rpc = new Rpc(worker);
-    this.worker = worker;
+    const thread = new Thread(entry(), { workerData: this.data, name: this.name });
+    const rpc = new Rpc(thread);
+    this.thread = thread;
     this.rpc = rpc;
     const { ledger } = this;
     if (ledger) {
@@ -64,24 +65,24 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
     }
     const started = new Promise<number>((resolve, reject) => {
       rpc.serve({ started: (port: number) => resolve(port) });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`${this.name}: its thread exited (${code}) before it started`)));
+      thread.once('error', reject);
+      thread.once('exit', (code) => reject(new Error(`${this.name}: its thread exited (${code}) before it started`)));
     });
     this.port = await started;
-    worker.on('exit', () => rpc.fail(`${this.name}: its thread has exited`));
+    thread.on('exit', () => rpc.fail(`${this.name}: its thread has exited`));
   }
 
   /** Asks the thread to stop its component (workers flush) by the same deadline (threads share the clock) and
    *  end; a thread still running at the deadline is terminated. */
   async stop(deadline: Deadline): Promise<void> {
-    const { worker, rpc } = this;
-    if (!worker || !rpc) return;
+    const { thread, rpc } = this;
+    if (!thread || !rpc) return;
     this.rpc = undefined;
     const stopped = rpc.callWithin<GroupTotals | null>(Math.max(1, deadline.remaining()), 'stop', deadline.at).then((totals) => {
       if (totals) this.final = totals;
     });
     await deadline.within(stopped.catch(() => undefined));
-    await deadline.within(worker.terminate());
+    await deadline.within(thread.terminate());
   }
 
   async tune(next: Record<string, number>): Promise<void> {

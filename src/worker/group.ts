@@ -9,8 +9,8 @@ import type { Logger } from '../platform/logger.js';
 import { createRegistry, type Registry } from '../platform/metrics.js';
 import type { TracerKit } from '../platform/tracing.js';
 import { type WorkerMetrics, workerMetrics } from './metrics.js';
+import { MiningLoop } from './mining-loop.js';
 import { type Transport, Upstream } from './upstream.js';
-import { Worker } from './worker.js';
 
 /** When stop() is given no deadline (tests, a group used on its own). */
 const ADMIN_CLOSE_MS = 500;
@@ -38,7 +38,7 @@ export class WorkerGroup {
   readonly rng: Upstream;
   readonly hasher: Upstream;
   private readonly metrics: WorkerMetrics;
-  private readonly loops: Worker[] = [];
+  private readonly active: MiningLoop[] = [];
   /** Totals of loops that were removed at runtime, so the group's summary stays whole. */
   private readonly retired = { units: 0, flushed: 0, unflushed: 0 };
   private serial = 0;
@@ -50,23 +50,24 @@ export class WorkerGroup {
     const settings = { ...opts.settings };
     this.settings = settings;
     this.registry = createRegistry('worker', opts.replica);
-    this.metrics = workerMetrics(this.registry, () => this.loops);
+    this.metrics = workerMetrics(this.registry, () => this.active);
     this.rng = new Upstream('rng', settings.rngUrls, settings.httpTimeoutMs, opts.transport?.(), opts.tracing);
     this.hasher = new Upstream('hasher', settings.hasherUrls, settings.httpTimeoutMs, opts.transport?.(), opts.tracing);
   }
 
-  get workers(): readonly Worker[] {
-    return this.loops;
+  /** The loops running now. */
+  get loops(): readonly MiningLoop[] {
+    return this.active;
   }
 
   get size(): number {
-    return this.loops.length;
+    return this.active.length;
   }
 
   /** Every unit done by this group, flushed or not, including loops removed since. */
   totals(): { units: number; flushed: number; unflushed: number } {
     const t = { ...this.retired };
-    for (const w of this.loops) {
+    for (const w of this.active) {
       t.units += w.units;
       t.flushed += w.flushed;
       t.unflushed += w.unflushed;
@@ -95,22 +96,22 @@ export class WorkerGroup {
 
   /** null while every loop makes progress, else the first loop's reason. */
   liveness(): string | null {
-    return this.loops.map((w) => w.liveness()).find((r) => r !== null) ?? null;
+    return this.active.map((w) => w.liveness()).find((r) => r !== null) ?? null;
   }
 
   /** null while every loop reaches rng, hasher and the ledger, else the first loop's reason. */
   readiness(): string | null {
-    return this.loops.map((w) => w.readiness()).find((r) => r !== null) ?? null;
+    return this.active.map((w) => w.readiness()).find((r) => r !== null) ?? null;
   }
 
   /** New loops start at once; removed ones (the newest) finish their unit, flush, then stop.
    *  A group started with one loop calls it `worker`, as the original; otherwise loops are `worker.1` … */
   async resize(count: number): Promise<void> {
-    while (this.loops.length < count) {
+    while (this.active.length < count) {
       const { index, of } = this.opts.part ?? { index: 0, of: 1 };
       const name = of === 1 && this.serial === 0 && count === 1 ? 'worker' : `worker.${this.serial * of + index + 1}`;
       this.serial++;
-      const w = new Worker({
+      const w = new MiningLoop({
         name,
         settings: this.settings,
         ledger: this.opts.ledger,
@@ -120,10 +121,10 @@ export class WorkerGroup {
         logger: this.opts.logger(name),
         tracer: this.opts.tracing?.tracer,
       });
-      this.loops.push(w);
+      this.active.push(w);
       w.start();
     }
-    const leaving = this.loops.splice(count);
+    const leaving = this.active.splice(count);
     await Promise.all(
       leaving.map(async (w) => {
         await w.stop({ finishUnit: true });
@@ -147,7 +148,7 @@ export class WorkerGroup {
   /** Abandons the units in flight (closing the upstreams ends their calls), flushes everything done; the admin
    *  listener closes last, its connections cut at the deadline (without one, after ADMIN_CLOSE_MS). */
   async stop(deadline: Deadline | number = ADMIN_CLOSE_MS): Promise<void> {
-    const loops = this.loops.map((w) => w.stop());
+    const loops = this.active.map((w) => w.stop());
     await Promise.all([this.rng.close(), this.hasher.close()]);
     await Promise.all(loops);
     await this.admin?.close(0, deadline);
