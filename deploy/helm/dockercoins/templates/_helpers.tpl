@@ -18,6 +18,34 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- if .Values.redis.enabled -}}redis://{{ .Values.namePrefix }}redis:6379{{- else -}}{{ required "redis.url is required when redis.enabled is false" .Values.redis.url }}{{- end -}}
 {{- end -}}
 
+{{/* The tenant's name: its key prefix and ACL user. Namespace tenants default to the release namespace. */}}
+{{- define "dc.tenant" -}}
+{{- $t := .Values.tenant | default (ternary .Release.Namespace "" (or .Values.tenancy.enabled .Values.sharedRedis.enabled)) -}}
+{{- if .Values.sharedRedis.enabled -}}
+{{- if not (regexMatch "^[a-z][a-z0-9-]{0,62}$" $t) -}}{{ fail (printf "tenant %q: a shared Redis's ACL user name is a lower-case letter, then letters, digits or '-' (at most 63)" $t) }}{{- end -}}
+{{- if has $t (list "default" "redis" "admin") -}}{{ fail (printf "tenant %q: a name Redis (or the shared Redis's admin) reserves" $t) }}{{- end -}}
+{{- end -}}
+{{- if and $t (not .Values.redis.enabled) (not .Values.sharedRedis.enabled) -}}
+{{- fail "tenant with a plain redis.url: the same-namespace prefix mode is retired (any tenant could read and overwrite the others' keys). Use a namespace per tenant with sharedRedis (an ACL user per tenant), see docs/kubernetes.md" -}}
+{{- end -}}
+{{- $t -}}
+{{- end -}}
+
+{{- define "dc.redisSecretName" -}}
+{{- .Values.sharedRedis.existingSecret | default (printf "%sdockercoins-redis" .Values.namePrefix) -}}
+{{- end -}}
+
+{{/* REDIS_URL of a pod: from the tenant's Secret with a shared Redis (never a plain value), else the URL. */}}
+{{- define "dc.redisEnv" -}}
+{{- if .Values.sharedRedis.enabled -}}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef: { name: {{ include "dc.redisSecretName" . }}, key: {{ .Values.sharedRedis.existingSecretKey }} }
+{{- else -}}
+- { name: REDIS_URL, value: {{ include "dc.redisUrl" . | quote }} }
+{{- end -}}
+{{- end -}}
+
 {{- define "dc.podSecurity" -}}
 {{ toYaml .root.Values.podSecurityContext }}
 {{- end -}}
