@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { REDIS_START, TENANT_COMMANDS, tenantAclRule } from '../../src/tenants/redis-acl.js';
+import { REDIS_START, TENANT_COMMANDS, tenantAclRule, UNLINK_PREFIX_LUA } from '../../src/tenants/redis-acl.js';
 import { TestRedis } from '../helpers/redis.js';
 import type { K8sObject } from '../k8s/pod-runner.js';
 import { CHART, helmTemplate, tool, workshopObjects } from '../k8s/render.js';
@@ -23,7 +23,9 @@ const podSpec = (o: K8sObject): PodSpec | undefined =>
   o.kind === 'Pod' ? (o.spec as PodSpec) : (o.spec as { template?: { spec: PodSpec } } | undefined)?.template?.spec;
 const secretData = (o: K8sObject) => Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 const tenant = (ns: string, ...args: string[]) => helmTemplate(ns, '-n', ns, '-f', TENANT, ...args);
-const acl = (objects: K8sObject[]) => objects.find((o) => o.kind === 'Job')!;
+const hook = (objects: K8sObject[], h: string) => objects.find((o) => o.kind === 'Job' && o.metadata.annotations?.['helm.sh/hook'] === h)!;
+const acl = (objects: K8sObject[]) => hook(objects, 'pre-install,pre-upgrade');
+const aclRemove = (objects: K8sObject[]) => hook(objects, 'post-delete');
 
 /** Kubernetes quantities → millicores / bytes. */
 function quantity(q: string | number): number {
@@ -56,6 +58,13 @@ function admit(c: Container, range: { default: Record<string, string>; defaultRe
 describe('Helm chart: a tenant is a namespace', () => {
   it('ResourceQuota and LimitRange: the bare `kubectl create deployment` pods are admitted, 16 workers + the helm test doctor fit, a 17th does not', () => {
     const objects = tenant('student-01');
+    // DNS for every pod over both protocols (the reachability evaluator models TCP flows only).
+    const dns = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'dockercoins-dns')!.spec as any;
+    assert.deepEqual(dns.podSelector, {});
+    assert.deepEqual(dns.egress[0].ports, [
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
     const quota = objects.find((o) => o.kind === 'ResourceQuota')!;
     const range = (objects.find((o) => o.kind === 'LimitRange')!.spec as { limits: any[] }).limits[0];
     assert.equal(range.type, 'Container');
@@ -87,14 +96,15 @@ describe('Helm chart: a tenant is a namespace', () => {
     const objects = tenant('student-01');
     const job = acl(objects);
     assert.equal(job.metadata.namespace, 'redis');
+    assert.equal(aclRemove(objects).metadata.namespace, 'redis');
     assert.deepEqual(job.metadata.annotations?.['helm.sh/hook'], 'pre-install,pre-upgrade');
     const jobEnv = podSpec(job)!.containers[0]!.env!;
     assert.deepEqual(jobEnv.find((e) => e.name === 'REDISCLI_AUTH')?.valueFrom, { secretKeyRef: { name: 'redis-admin', key: 'password' } });
-    for (const o of objects.filter((x) => x !== job)) {
+    for (const o of objects.filter((x) => x.kind !== 'Job')) {
       assert.equal(o.metadata.namespace, undefined, `${o.kind}/${o.metadata.name}: in the release (tenant's) namespace`);
       assert.ok(!JSON.stringify(o).includes('redis-admin'), `${o.kind}/${o.metadata.name} does not name the admin Secret`);
     }
-    const pods = objects.filter((o) => podSpec(o) && o !== job);
+    const pods = objects.filter((o) => podSpec(o) && o.kind !== 'Job');
     const clients = pods.filter((o) => podSpec(o)!.containers.some((c) => c.env?.some((e) => e.name === 'REDIS_URL')));
     assert.deepEqual(clients.map((o) => o.metadata.name).sort(), ['dockercoins-doctor', 'webui', 'worker']);
     for (const o of clients) {
@@ -118,6 +128,13 @@ describe('Helm chart: a tenant is a namespace', () => {
     const expected = tenantAclRule('student-07', password!).map((a) => (a === `>${password}` ? `#${hash}` : a));
     assert.deepEqual(command.slice(at + 2), expected);
     assert.ok(!JSON.stringify(acl(objects)).includes(password!), 'the Job does not carry the tenant password itself');
+    // helm uninstall: the tenant's keys by src/tenants's SCAN + UNLINK script, then its user.
+    assert.equal(readFileSync(`${CHART}/files/unlink-prefix.lua`, 'utf8').trim(), UNLINK_PREFIX_LUA.trim());
+    assert.deepEqual(podSpec(aclRemove(objects))!.containers[0]!.command!.slice(3), [
+      'acl',
+      readFileSync(`${CHART}/files/unlink-prefix.lua`, 'utf8'),
+      'student-07',
+    ]);
   });
 
   it("the shared Redis release: src/tenants/redis-acl.ts's start script, a generated admin Secret, no DockerCoins services", () => {
@@ -196,5 +213,20 @@ describe("the ACL Job's script on a real redis-server (as the shared Redis start
     await assert.rejects(a.keys('*'), /NOPERM/);
     await assert.rejects(a.call('CONFIG', 'GET', '*'), /NOPERM/);
     assert.equal(await b.get('student-b:hashes'), '42');
+
+    // helm uninstall student-b: its post-delete Job's script removes its keys and its user, nothing of student-a.
+    await b.set('student-b:wallet', 'x');
+    const rm = podSpec(aclRemove(tenant('student-b')))!.containers[0]!.command!.slice(2);
+    const { stdout: out } = await promisify(execFile)('sh', ['-c', ...rm], {
+      env: { PATH: process.env.PATH, REDISCLI_AUTH: ADMIN, REDIS_HOST: '127.0.0.1', REDIS_PORT: port },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.match(out, /^unlinked 2 keys of student-b\nACL DELUSER student-b → 1\nACL SAVE → OK\n$/, out);
+    const admin = new Redis(`redis://:${ADMIN}@127.0.0.1:${port}`, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    clients.push(admin);
+    assert.deepEqual((await admin.keys('*')).sort(), ['student-a:hashes']);
+    assert.ok(!readFileSync(file, 'utf8').includes('student-b'), 'student-b is gone from the ACL file');
+    await assert.rejects(as(tenants[1]!.url).ping(), /WRONGPASS|NOAUTH/);
   });
 });

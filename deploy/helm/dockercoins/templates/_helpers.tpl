@@ -80,3 +80,48 @@ tolerations: {{- toYaml . | nindent 2 }}
 affinity: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* A Job of a tenant release beside the shared Redis (in its namespace, with its admin Secret): sh -c script + args. */}}
+{{- define "dc.aclJob" -}}
+{{- $root := .root }}
+{{- $sr := $root.Values.sharedRedis }}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .name | trunc 63 | trimSuffix "-" }}
+  namespace: {{ $sr.namespace }}
+  labels: {{- include "dc.labels" (dict "root" $root "name" "redis-acl") | nindent 4 }}
+  annotations:
+    helm.sh/hook: {{ .hook }}
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  backoffLimit: 10
+  activeDeadlineSeconds: 600
+  template:
+    metadata:
+      labels:
+        {{- include "dc.labels" (dict "root" $root "name" "redis-acl") | nindent 8 }}
+        dockercoins/redis-acl: "true"
+    spec:
+      restartPolicy: OnFailure
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 999
+        runAsGroup: 999
+        seccompProfile: { type: RuntimeDefault }
+      containers:
+        - name: acl
+          image: {{ $root.Values.redis.image }}
+          env:
+            - name: REDISCLI_AUTH
+              valueFrom:
+                secretKeyRef: { name: {{ $sr.adminSecret }}, key: {{ $sr.adminSecretKey }} }
+            - { name: REDIS_HOST, value: {{ $sr.service | quote }} }
+            - { name: REDIS_PORT, value: {{ $sr.port | quote }} }
+          # redis-cli exits 0 on an error reply, hence the checks of the answers.
+          command: {{- toYaml (concat (list "sh" "-c" .script "acl") .args) | nindent 12 }}
+          resources: {{- toYaml $root.Values.resources | nindent 12 }}
+          securityContext: {{- include "dc.containerSecurity" (dict "root" $root) | nindent 12 }}
+{{- end -}}
