@@ -509,6 +509,23 @@ describe('Helm chart', () => {
     }
   });
 
+  it("the autoscaling lesson as values: httplat.enabled and hpa.rng.metric=latency give the Kustomize component's exporter and the slide's HPA", () => {
+    const objects = template('--set', 'httplat.enabled=true,hpa.rng.enabled=true,hpa.rng.metric=latency,hpa.rng.maxReplicas=20');
+    validate(objects, 'httplat');
+    checkWorkloads(objects, 'httplat');
+    const component = docs(readFileSync(`${root}deploy/kubernetes/components/autoscaling/httplat.yaml`, 'utf8'));
+    const slide = parse(readFileSync(`${root}deploy/kubernetes/components/autoscaling/hpa-v2-pa-httplat.yaml`, 'utf8')) as Obj;
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+    assert.deepEqual(hpa.spec, slide.spec, "the slide's HPA");
+    const container = (os: Obj[]) => os.find((o) => o.kind === 'Deployment' && o.metadata.name === 'httplat')!.spec.template.spec.containers[0];
+    for (const k of ['command', 'ports', 'readinessProbe', 'livenessProbe', 'resources']) assert.deepEqual(container(objects)[k], container(component)[k], k);
+    const svc = (os: Obj[]) => os.find((o) => o.kind === 'Service' && o.metadata.name === 'httplat')!;
+    assert.deepEqual(svc(objects).metadata.annotations, svc(component).metadata.annotations);
+    assert.deepEqual(svc(objects).spec.ports, svc(component).spec.ports);
+    const r = spawnSync(helm, ['template', 'dc', chart, '--set', 'hpa.rng.enabled=true,hpa.rng.metric=latency'], { encoding: 'utf8' });
+    assert.match(r.stderr, /set httplat.enabled=true/);
+  });
+
   it('ADMIN_TOKEN from a Secret: generated at install, given, or an existing one', () => {
     const tokenRef = (objects: Obj[], name: string) =>
       objects

@@ -170,6 +170,20 @@ describe('NetworkPolicy reachability of every variant', () => {
     assert.equal(allowed(open, pod('elsewhere/stranger'), pod('redis/redis'), 6379).allowed, true);
   });
 
+  it('helm template with the autoscaling lesson (httplat + the latency HPA): httplat reaches rng, Prometheus scrapes httplat — also in a tenant namespace', () => {
+    const flows: Flow[] = [
+      ['httplat', 'rng', 80],
+      ['prometheus', 'httplat', 9080],
+    ];
+    const values = ['--set', 'httplat.enabled=true,hpa.rng.enabled=true,hpa.rng.metric=latency'];
+    check('httplat', helmTemplate('dockercoins', ...values), [...DATA_PATH, ...flows], [...LOCKED, ['httplat', 'hasher', 80], ['intruder', 'httplat', 9080]]);
+    const { policies, pods } = fromObjects(helmTemplate('s1', '-n', 's1', '-f', TENANT, ...values), 's1');
+    const p = (n: string) => pods.get(n)!;
+    for (const [from, to, port] of flows.map(([f, t, n]) => [f === 'prometheus' ? prometheus : p(f), p(t), n] as const))
+      assert.ok(allowed(policies, from, to, port).allowed, `tenant: ${from.name} → ${to.name}:${port} ${allowed(policies, from, to, port).why}`);
+    assert.equal(allowed(policies, p('httplat'), p('hasher'), 80).allowed, false, 'tenant: httplat → hasher refused');
+  });
+
   it('helm template with serviceMonitor or the rng HPA: Prometheus scrapes rng and hasher on 80 and the worker on 9100', () => {
     const scrapes: Flow[] = [
       ['prometheus', 'rng', 80],
