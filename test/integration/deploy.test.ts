@@ -10,9 +10,10 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, LimitRange, Pod, ResourceQuota, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { needs } from '../helpers/skip.js';
@@ -37,6 +38,9 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'batch/v1/Job': Job,
+  'v1/ResourceQuota': ResourceQuota,
+  'v1/LimitRange': LimitRange,
 };
 
 // kubernetes-models accepts unknown fields; these are the fields our objects may use, by where they sit.
@@ -287,9 +291,10 @@ describe('Helm chart', () => {
   });
   const notes = () => readFileSync(`${chart}/templates/NOTES.txt`, 'utf8');
 
-  it('passes helm lint --strict (default and tenant values)', () => {
+  it('passes helm lint --strict (default, namespace tenant and shared Redis values)', () => {
     execFileSync(helm, ['lint', '--strict', chart], { encoding: 'utf8' });
-    execFileSync(helm, ['lint', '--strict', chart, '-f', `${chart}/values-tenant-example.yaml`], { encoding: 'utf8' });
+    execFileSync(helm, ['lint', '--strict', chart, '-n', 'student-01', '-f', `${chart}/values-tenant-example.yaml`], { encoding: 'utf8' });
+    execFileSync(helm, ['lint', '--strict', chart, '-n', 'redis', '-f', `${chart}/values-shared-redis.yaml`], { encoding: 'utf8' });
   });
 
   it('renders valid objects with the default values', () => {
@@ -304,17 +309,31 @@ describe('Helm chart', () => {
     assert.ok(objects.some((o) => o.kind === 'PodDisruptionBudget'));
   });
 
-  it('renders a tenant: prefixed names, its key prefix, a shared Redis, rng as a DaemonSet', () => {
-    const objects = template('-f', `${chart}/values-tenant-example.yaml`);
+  it('renders a namespace tenant (values-tenant-example.yaml): the namespace as key prefix, REDIS_URL from its Secret, rng as a DaemonSet', () => {
+    const objects = template('-n', 'student-01', '-f', `${chart}/values-tenant-example.yaml`);
     validate(objects, 'tenant');
-    checkWorkloads(objects, 'tenant', 'acme-');
-    assert.ok(!objects.some((o) => o.metadata.name === 'acme-redis'), 'uses the shared Redis');
-    assert.ok(objects.some((o) => o.kind === 'DaemonSet' && o.metadata.name === 'acme-rng'));
-    const worker = objects.find((o) => o.metadata.name === 'acme-worker')!;
-    const env = Object.fromEntries(worker.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    assert.equal(env.DOCKERCOINS_NAMESPACE, 'acme');
-    assert.equal(env.RNG_URL, 'http://acme-rng');
-    assert.equal(worker.spec.replicas, 3);
+    checkWorkloads(objects, 'tenant');
+    assert.ok(!objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'redis'), 'uses the shared Redis');
+    assert.ok(objects.some((o) => o.kind === 'DaemonSet' && o.metadata.name === 'rng'));
+    const worker = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'worker')!;
+    const env = worker.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: any }[];
+    assert.equal(env.find((e) => e.name === 'DOCKERCOINS_NAMESPACE')?.value, 'student-01');
+    assert.equal(env.find((e) => e.name === 'RNG_URL')?.value, 'http://rng');
+    assert.deepEqual(
+      env.find((e) => e.name === 'REDIS_URL'),
+      { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: 'dockercoins-redis', key: 'url' } } },
+    );
+    const kinds = (os: Obj[]) => [...new Set(os.map((o) => o.kind))].sort();
+    assert.deepEqual(kinds(objects.filter((o) => !['Deployment', 'DaemonSet', 'Service', 'PodDisruptionBudget'].includes(o.kind))), [
+      'Job',
+      'LimitRange',
+      'NetworkPolicy',
+      'Pod',
+      'ResourceQuota',
+      'Secret',
+      'ServiceAccount',
+    ]);
+    validate(template('-n', 'redis', '-f', `${chart}/values-shared-redis.yaml`), 'shared Redis');
   });
 
   it('renders the HPA, naive liveness, registry and tag on request', () => {
@@ -488,6 +507,23 @@ describe('Helm chart', () => {
       assert.notEqual(r.status, 0, `${flag}=${value} refused`);
       assert.match(r.stderr, message);
     }
+  });
+
+  it("the autoscaling lesson as values: httplat.enabled and hpa.rng.metric=latency give the Kustomize component's exporter and the slide's HPA", () => {
+    const objects = template('--set', 'httplat.enabled=true,hpa.rng.enabled=true,hpa.rng.metric=latency,hpa.rng.maxReplicas=20');
+    validate(objects, 'httplat');
+    checkWorkloads(objects, 'httplat');
+    const component = docs(readFileSync(`${root}deploy/kubernetes/components/autoscaling/httplat.yaml`, 'utf8'));
+    const slide = parse(readFileSync(`${root}deploy/kubernetes/components/autoscaling/hpa-v2-pa-httplat.yaml`, 'utf8')) as Obj;
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+    assert.deepEqual(hpa.spec, slide.spec, "the slide's HPA");
+    const container = (os: Obj[]) => os.find((o) => o.kind === 'Deployment' && o.metadata.name === 'httplat')!.spec.template.spec.containers[0];
+    for (const k of ['command', 'ports', 'readinessProbe', 'livenessProbe', 'resources']) assert.deepEqual(container(objects)[k], container(component)[k], k);
+    const svc = (os: Obj[]) => os.find((o) => o.kind === 'Service' && o.metadata.name === 'httplat')!;
+    assert.deepEqual(svc(objects).metadata.annotations, svc(component).metadata.annotations);
+    assert.deepEqual(svc(objects).spec.ports, svc(component).spec.ports);
+    const r = spawnSync(helm, ['template', 'dc', chart, '--set', 'hpa.rng.enabled=true,hpa.rng.metric=latency'], { encoding: 'utf8' });
+    assert.match(r.stderr, /set httplat.enabled=true/);
   });
 
   it('ADMIN_TOKEN from a Secret: generated at install, given, or an existing one', () => {

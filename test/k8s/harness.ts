@@ -20,8 +20,8 @@ let runs = 0;
 export const BUSY_MACHINE = 4;
 
 /** A runner for these objects; everything it makes is named dctest-21-<pid>-<n>-… and removed after the test. */
-export function runner(objects: K8sObject[], unprivilegedPortStart = 1024, probeTimeoutScale = BUSY_MACHINE): PodRunner {
-  const r = new PodRunner(objects, { runId: `dctest-21-${process.pid}-${++runs}`, image, unprivilegedPortStart, probeTimeoutScale });
+export function runner(objects: K8sObject[], unprivilegedPortStart = 1024, probeTimeoutScale = BUSY_MACHINE, namespace?: string): PodRunner {
+  const r = new PodRunner(objects, { runId: `dctest-21-${process.pid}-${++runs}`, image, unprivilegedPortStart, probeTimeoutScale, namespace });
   runners.push(r);
   return r;
 }

@@ -710,9 +710,37 @@ export class PodRunner {
     return pod;
   }
 
+  private networkMade = false;
+
+  /** The namespace's network (once): start() makes it, or earlier so other namespaces' pods can be exposed to it first. */
+  async createNetwork(): Promise<void> {
+    if (this.networkMade) return;
+    await this.engine.createNetwork({ Name: this.network, Labels: { [RUN_LABEL]: this.options.runId } });
+    this.networkMade = true;
+  }
+
+  /**
+   * Another namespace's pods reach this one's running pods by their Services' namespaced names only
+   * (`<svc>.<namespace>`, `….svc`, `….svc.cluster.local`): each pod's sandbox joins that network with those aliases.
+   * (A cluster's flat pod network, narrowed to the namespaces that need it; bare names stay each namespace's own.)
+   */
+  async exposeTo(other: PodRunner): Promise<void> {
+    await other.createNetwork();
+    for (const pod of this.pods.filter((p) => p.sandboxId)) {
+      const aliases = this.servicesSelecting(pod.labels).flatMap((s) => [
+        `${s}.${this.namespace}`,
+        `${s}.${this.namespace}.svc`,
+        `${s}.${this.namespace}.svc.cluster.local`,
+      ]);
+      await retried(`connect ${pod.name} to ${other.network}`, () =>
+        this.engine.getNetwork(other.network).connect({ Container: pod.sandboxId, EndpointConfig: { Aliases: aliases } }),
+      );
+    }
+  }
+
   /** Creates the network and every pod of the Deployments and DaemonSets (helm test pods wait for runTests). */
   async start(): Promise<void> {
-    await this.engine.createNetwork({ Name: this.network, Labels: { [RUN_LABEL]: this.options.runId } });
+    await this.createNetwork();
     // One pod after the other, as a kubelet's pod workers start them on a busy node (the engine resets connections
     // when dozens of creations arrive at once).
     for (const w of this.workloads.filter((x) => !x.isTest)) for (let i = 0; i < w.replicas; i++) await this.addPod(w);

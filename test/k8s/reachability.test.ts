@@ -3,11 +3,12 @@
 // the flows the docs promise must pass, the others must not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allowed, fromObjects, type PodRef } from './network-policy.js';
+import { allowed, fromObjects, type PodRef, type Policy } from './network-policy.js';
 import type { K8sObject } from './pod-runner.js';
 import { helmTemplate, kustomize, ROOT } from './render.js';
 
 const TENANT = `${ROOT}deploy/helm/dockercoins/values-tenant-example.yaml`;
+const SHARED = `${ROOT}deploy/helm/dockercoins/values-shared-redis.yaml`;
 // Pods that are not ours: Prometheus in `monitoring` (kube-prometheus-stack), a debug pod in the same namespace,
 // a pod of another namespace wearing our labels.
 const prometheus: PodRef = { name: 'prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
@@ -84,22 +85,103 @@ describe('NetworkPolicy reachability of every variant', () => {
     check('chart defaults', helmTemplate('dockercoins'), [...DATA_PATH, ...doctor], LOCKED);
   });
 
-  it('helm template: a tenant in the same namespace sharing the first release’s Redis (values-tenant-example.yaml)', () => {
-    const objects = [...helmTemplate('dockercoins'), ...helmTemplate('acme', '-f', TENANT)];
-    check(
-      'default + tenant acme',
-      objects,
-      [
-        ...DATA_PATH,
-        ['acme-worker', 'acme-rng', 80],
-        ['acme-worker', 'acme-hasher', 80],
-        ['acme-worker', 'redis', 6379],
-        ['acme-webui', 'redis', 6379],
-        ['acme-dockercoins-doctor', 'redis', 6379],
-        ['acme-dockercoins-doctor', 'acme-rng', 80],
-      ],
-      [...LOCKED, ['acme-worker', 'rng', 80], ['worker', 'acme-rng', 80], ['acme-rng', 'redis', 6379], ['dockercoins-doctor', 'acme-hasher', 80]],
-    );
+  it('helm template: two namespace tenants (values-tenant-example.yaml) on the shared Redis of namespace redis, Prometheus in monitoring', () => {
+    // Each release is rendered into its namespace; pods are named namespace/name here.
+    const releases: [string, K8sObject[]][] = [
+      ['student-a', helmTemplate('student-a', '-n', 'student-a', '-f', TENANT)],
+      ['student-b', helmTemplate('student-b', '-n', 'student-b', '-f', TENANT)],
+      ['redis', helmTemplate('redis', '-n', 'redis', '-f', SHARED, '--set', 'redis.tenantNamespaces={student-a,student-b}')],
+    ];
+    const policies: Policy[] = [];
+    const pods = new Map<string, PodRef>();
+    for (const [ns, objects] of releases) {
+      const r = fromObjects(objects, ns);
+      policies.push(...r.policies);
+      for (const p of r.pods.values()) pods.set(`${p.namespace}/${p.name}`, { ...p, name: `${p.namespace}/${p.name}` });
+    }
+    // The ACL Job of a tenant release sits in redis; what is not ours: DNS, Prometheus, a debug pod in a tenant's
+    // namespace (`kubectl create deployment`), an ingress controller, a pod elsewhere wearing our labels.
+    const ours = { 'app.kubernetes.io/part-of': 'dockercoins', 'app.kubernetes.io/name': 'worker', 'app.kubernetes.io/instance': 'student-a' };
+    for (const p of [
+      { name: 'kube-system/coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+      { name: 'monitoring/prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } },
+      { name: 'student-a/debug', namespace: 'student-a', labels: { app: 'debug' } },
+      { name: 'ingress/controller', namespace: 'ingress', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
+      { name: 'elsewhere/stranger', namespace: 'elsewhere', labels: { ...ours, app: 'worker' } },
+    ] as PodRef[])
+      pods.set(p.name, p);
+    const job = releases[0]![1].find((o) => o.kind === 'Job')!;
+    const jobLabels = (job.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    pods.set('redis/acl-job', { name: 'redis/acl-job', namespace: 'redis', labels: jobLabels });
+    const pod = (n: string) => pods.get(n) ?? assert.fail(`no pod ${n} (have ${[...pods.keys()].join(', ')})`);
+    const flows = (list: Flow[], want: boolean) =>
+      list.flatMap(([from, to, port]) => {
+        const v = allowed(policies, pod(from), pod(to), port);
+        return v.allowed === want ? [] : [`${want ? 'must pass' : 'must not pass'}: ${from} → ${to}:${port} (${v.why})`];
+      });
+    const tenantFlows = (t: string): Flow[] => [
+      [`${t}/worker`, `${t}/rng`, 80],
+      [`${t}/worker`, `${t}/hasher`, 80],
+      [`${t}/worker`, 'redis/redis', 6379],
+      [`${t}/webui`, 'redis/redis', 6379],
+      [`${t}/dockercoins-doctor`, 'redis/redis', 6379],
+      [`${t}/dockercoins-doctor`, `${t}/rng`, 80],
+      [`${t}/dockercoins-doctor`, `${t}/hasher`, 80],
+      [`${t}/dockercoins-doctor`, `${t}/webui`, 80],
+      [`${t}/worker`, 'kube-system/coredns', 53],
+      [`${t}/rng`, 'kube-system/coredns', 53],
+      ['monitoring/prometheus', `${t}/rng`, 80],
+      ['monitoring/prometheus', `${t}/hasher`, 80],
+      ['monitoring/prometheus', `${t}/webui`, 80],
+      ['monitoring/prometheus', `${t}/worker`, 9100],
+      ['ingress/controller', `${t}/webui`, 80],
+    ];
+    const across: Flow[] = [
+      ['student-a/worker', 'student-b/rng', 80],
+      ['student-a/worker', 'student-b/hasher', 80],
+      ['student-a/worker', 'student-b/webui', 80],
+      ['student-a/webui', 'student-b/worker', 9100],
+      ['student-b/worker', 'student-a/rng', 80],
+      ['student-b/dockercoins-doctor', 'student-a/webui', 80],
+      ['student-b/webui', 'student-a/webui', 80],
+    ];
+    const locked: Flow[] = [
+      ['student-a/webui', 'student-a/rng', 80],
+      ['student-a/rng', 'redis/redis', 6379],
+      ['student-a/hasher', 'student-a/rng', 80],
+      ['student-a/debug', 'student-a/rng', 80],
+      ['student-a/debug', 'redis/redis', 6379],
+      ['student-a/debug', 'student-a/webui', 80],
+      ['student-a/worker', 'monitoring/prometheus', 9090],
+      ['monitoring/prometheus', 'redis/redis', 6379],
+      ['elsewhere/stranger', 'redis/redis', 6379],
+      ['student-a/worker', 'student-a/webui', 80],
+    ];
+    const failures = [
+      ...flows(
+        [...tenantFlows('student-a'), ...tenantFlows('student-b'), ['redis/acl-job', 'redis/redis', 6379], ['student-a/debug', 'kube-system/coredns', 53]],
+        true,
+      ),
+      ...flows([...across, ...locked], false),
+    ];
+    assert.deepEqual(failures, [], failures.join('\n'));
+    // Without redis.tenantNamespaces the shared Redis admits our clients from any namespace (their ACL user decides).
+    const open = fromObjects(helmTemplate('redis', '-n', 'redis', '-f', SHARED), 'redis').policies;
+    assert.equal(allowed(open, pod('elsewhere/stranger'), pod('redis/redis'), 6379).allowed, true);
+  });
+
+  it('helm template with the autoscaling lesson (httplat + the latency HPA): httplat reaches rng, Prometheus scrapes httplat — also in a tenant namespace', () => {
+    const flows: Flow[] = [
+      ['httplat', 'rng', 80],
+      ['prometheus', 'httplat', 9080],
+    ];
+    const values = ['--set', 'httplat.enabled=true,hpa.rng.enabled=true,hpa.rng.metric=latency'];
+    check('httplat', helmTemplate('dockercoins', ...values), [...DATA_PATH, ...flows], [...LOCKED, ['httplat', 'hasher', 80], ['intruder', 'httplat', 9080]]);
+    const { policies, pods } = fromObjects(helmTemplate('s1', '-n', 's1', '-f', TENANT, ...values), 's1');
+    const p = (n: string) => pods.get(n)!;
+    for (const [from, to, port] of flows.map(([f, t, n]) => [f === 'prometheus' ? prometheus : p(f), p(t), n] as const))
+      assert.ok(allowed(policies, from, to, port).allowed, `tenant: ${from.name} → ${to.name}:${port} ${allowed(policies, from, to, port).why}`);
+    assert.equal(allowed(policies, p('httplat'), p('hasher'), 80).allowed, false, 'tenant: httplat → hasher refused');
   });
 
   it('helm template with serviceMonitor or the rng HPA: Prometheus scrapes rng and hasher on 80 and the worker on 9100', () => {

@@ -89,8 +89,8 @@ describe('monitoring kit', () => {
               .exec(expr)?.[1]
               ?.split(',')
               .map((s) => s.trim()) ?? [];
-          // job and instance are added by Prometheus at scrape time.
-          for (const label of grouped.filter((l) => l !== 'job' && l !== 'instance')) {
+          // job and instance are added by Prometheus at scrape time, namespace by its Kubernetes discovery.
+          for (const label of grouped.filter((l) => l !== 'job' && l !== 'instance' && l !== 'namespace')) {
             assert.ok(
               samples.some((l) => l.startsWith(name) && l.includes(`${label}="`)),
               `${panel.title}: ${name} has no label ${label}`,
@@ -98,6 +98,30 @@ describe('monitoring kit', () => {
           }
         }
       }
+    }
+  });
+
+  it('per tenant (Kubernetes namespace): a namespace variable, every panel filtered by it, every recording rule keeps the label', () => {
+    const dash = JSON.parse(read('deploy/monitoring/grafana/dashboards/dockercoins.json')) as {
+      templating: { list: { name: string; query: { query: string }; includeAll: boolean; allValue: string }[] };
+      panels: { title: string; targets: { expr: string; legendFormat: string }[] }[];
+    };
+    const v = dash.templating.list.find((x) => x.name === 'namespace');
+    assert.ok(v, 'a namespace variable');
+    assert.match(v.query.query, /^label_values\(dockercoins_[a-z_]+, namespace\)$/);
+    assert.equal(v.includeAll, true);
+    assert.equal(v.allValue, '.*', 'All also matches series without the label (Compose)');
+    for (const p of dash.panels)
+      for (const t of p.targets) {
+        const selectors = [...t.expr.matchAll(/\b(?:[a-z_]+:[a-z0-9_:]+|(?:dockercoins|process)_[a-z0-9_]+)(\{[^}]*\})?/g)];
+        assert.ok(selectors.length > 0, p.title);
+        for (const m of selectors) assert.equal(m[1], '{namespace=~"$namespace"}', `${p.title}: ${m[0]} filtered by the variable`);
+        assert.match(t.legendFormat, /\{\{namespace\}\}/, `${p.title}: the tenant in the legend`);
+      }
+    const rules = parse(read('deploy/monitoring/rules/dockercoins.rules.yml')) as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] };
+    for (const r of rules.groups.flatMap((g) => g.rules)) {
+      if (r.record) assert.match(r.expr, /^(histogram_quantile\(0\.95, )?(sum|count|avg) by \(namespace\b/, `${r.record} keeps namespace`);
+      if (/ and on \(/.test(r.expr)) assert.match(r.expr, / and on \((namespace\b)/, `${r.alert}: matched per namespace`);
     }
   });
 
