@@ -148,7 +148,7 @@ async function attachRedis(s: Scope, redis: SharedRedis, network: string): Promi
 
 // ---- networks ----
 
-async function ensureNetwork(s: Scope, tenant: string, pool: string): Promise<string> {
+async function ensureNetwork(s: Scope, tenant: string, pool: string, labels: Record<string, string>): Promise<string> {
   const name = namesOf(s.classId).network(tenant);
   const mine = await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant });
   if (mine[0]) return mine[0].Name;
@@ -165,7 +165,7 @@ async function ensureNetwork(s: Scope, tenant: string, pool: string): Promise<st
         Driver: 'bridge',
         CheckDuplicate: true,
         IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
-        Labels: { [LABEL.class]: s.classId, [LABEL.tenant]: tenant },
+        Labels: { ...labels, [LABEL.class]: s.classId, [LABEL.tenant]: tenant },
       });
       return name;
     } catch (err) {
@@ -266,6 +266,48 @@ async function existingPassword(s: Scope, containers: Docker.ContainerInfo[]): P
   return null;
 }
 
+/** The tenant's password on its network's label (networks made before that label have it in their containers only). */
+async function networkPassword(s: Scope, tenant: string): Promise<string | null> {
+  const [net] = await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant });
+  const url = net?.Labels?.[LABEL.redisUrl];
+  return url ? decodeURIComponent(new URL(url).password) : null;
+}
+
+/**
+ * What every tenant needs before its services: its network (labelled with its REDIS_URL), the shared Redis attached
+ * to it as `redis`, and its ACL user. The password is the one its containers or its network already have, else new;
+ * the network's label decides when two `add`s of one tenant race.
+ */
+async function prepareTenant(s: Scope, tenant: string, pool: string, containers: Docker.ContainerInfo[]): Promise<{ network: string; redisUrl: string }> {
+  const known = (await existingPassword(s, containers)) ?? (await networkPassword(s, tenant));
+  const network = await ensureNetwork(s, tenant, pool, { [LABEL.redisUrl]: tenantRedisUrl(tenant, known ?? randomBytes(18).toString('hex')) });
+  const password = known ?? (await networkPassword(s, tenant));
+  if (!password) throw new Error(`${network} has no ${LABEL.redisUrl} label: not a network this provisioner made`);
+  const redis = await ensureRedis(s, network);
+  await attachRedis(s, redis, network);
+  await redisCli(s, redis, ['acl', 'setuser', tenant, ...tenantAclRule(tenant, password)]);
+  await redisCli(s, redis, ['acl', 'save']);
+  return { network, redisUrl: tenantRedisUrl(tenant, password) };
+}
+
+export interface ComposeTenant {
+  /** False when the tenant's network was there already (a repeated `add --compose`: same network, same password). */
+  created: boolean;
+  network: string;
+  redisUrl: string;
+}
+
+/**
+ * A tenant whose services a Compose project runs (compose.tenant.yml): only its network, its place in the shared
+ * Redis and its REDIS_URL. The project's containers carry the tenant labels, so list, scale, remove and the class
+ * page treat it as any tenant.
+ */
+export async function addComposeTenant(s: Scope, tenant: string, o: { subnetPool?: string }): Promise<ComposeTenant> {
+  const existed = (await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant })).length > 0;
+  const { network, redisUrl } = await prepareTenant(s, tenant, o.subnetPool ?? DEFAULT_POOL, await tenantContainers(s, tenant));
+  return { created: !existed, network, redisUrl };
+}
+
 export interface AddResult {
   created: boolean;
   tenant: TenantInfo;
@@ -277,14 +319,8 @@ export async function addTenant(s: Scope, tenant: string, o: AddOptions): Promis
   const before = await tenantContainers(s, tenant);
   const capacity = containerCapacity() - 4;
   if (o.workers > capacity) throw new Error(`at most ${capacity} workers per tenant (its /27 network)`);
-  const network = await ensureNetwork(s, tenant, o.subnetPool ?? DEFAULT_POOL);
-  const redis = await ensureRedis(s, network);
-  await attachRedis(s, redis, network);
-  const password = (await existingPassword(s, before)) ?? randomBytes(18).toString('hex');
-  await redisCli(s, redis, ['acl', 'setuser', tenant, ...tenantAclRule(tenant, password)]);
-  await redisCli(s, redis, ['acl', 'save']);
-
-  const redisEnv = [`REDIS_URL=${tenantRedisUrl(tenant, password)}`];
+  const { network, redisUrl } = await prepareTenant(s, tenant, o.subnetPool ?? DEFAULT_POOL, before);
+  const redisEnv = [`REDIS_URL=${redisUrl}`];
   const hadWorkers = before.filter((c) => serviceOf(c) === 'worker').map(workerIndex);
   const workerIndexes = hadWorkers.length > 0 ? hadWorkers : Array.from({ length: o.workers }, (_, i) => i + 1);
   const specs: Spec[] = [
