@@ -379,4 +379,73 @@ describe('Swarm stack', { skip: swarmSkip }, () => {
     const workers = await sh('docker', ['service', 'inspect', `${stack}_worker`, '--format', '{{.Spec.Mode.Replicated.Replicas}}']);
     assert.equal(workers.trim(), '10');
   });
+
+  it('a stack per tenant: two stacks side by side, each its own overlay network, Redis and dashboard port', async (t) => {
+    // docs/tenants.md "Swarm": the stack file unchanged; port 0 = the engine picks a host port for each task.
+    const tenants = [`${stack}-a`, `${stack}-b`] as const;
+    const ports = { WEBUI_PORT: '0', RNG_PORT: '0', HASHER_PORT: '0' };
+    const task = async (service: string) => (await sh('docker', ['ps', '-q', '-f', `name=${service}.`])).trim().split('\n')[0] || '';
+    /** The dashboard of a tenant's webui task, on the host port the engine gave it; 0 while there is no task. */
+    const dashboard = async (name: string) => {
+      const id = await task(`${name}_webui`);
+      return id ? Number((await sh('docker', ['port', id, '80/tcp'])).trim().split('\n')[0]!.split(':').pop()) : 0;
+    };
+    const hashes = async (name: string) => {
+      const port = await dashboard(name).catch(() => 0);
+      return port ? (await json<{ hashes: number }>(`http://127.0.0.1:${port}/json`).catch(() => ({ hashes: 0 }))).hashes : 0;
+    };
+    const ipOf = async (id: string) =>
+      Object.values(
+        JSON.parse(await sh('docker', ['inspect', '--format', '{{json .NetworkSettings.Networks}}', id])) as Record<string, { IPAddress: string }>,
+      )[0]!.IPAddress;
+    // A ref'd timer: a fetch to a port whose task is still starting can leave only unref'd timers (AbortSignal.timeout)
+    // behind, and node:test would end the run with "Promise resolution is still pending".
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      for (const name of tenants) {
+        await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'stacks/dockercoins.yml', name], { ...imageEnv(), ...ports });
+        await sh('docker', ['service', 'scale', '--detach', `${name}_worker=1`]);
+      }
+      for (const name of tenants) {
+        const first = await waitFor(`${name} mining`, async () => (await hashes(name)) || false, 180_000, 1000);
+        await waitFor(`${name} hashes growing`, async () => (await hashes(name)) > first + 5, 90_000, 1000);
+      }
+      const [pa, pb] = [await dashboard(tenants[0]), await dashboard(tenants[1])];
+      t.diagnostic(`dashboards: ${tenants[0]} on ${pa}, ${tenants[1]} on ${pb}`);
+      assert.ok(pa > 0 && pb > 0 && pa !== pb && pa !== 8000 && pb !== 8000, 'each tenant its own host port');
+      for (const name of tenants) {
+        const driver = await sh('docker', ['network', 'inspect', '--format', '{{.Driver}} {{.Scope}}', `${name}_default`]);
+        assert.equal(driver.trim(), 'overlay swarm', `${name} has its own overlay network`);
+      }
+      // Each tenant's own Redis counts its own hashes (a stack is a namespace: no key prefix needed).
+      const redisHashes = async (name: string) => Number((await sh('docker', ['exec', await task(`${name}_redis`), 'redis-cli', 'get', 'hashes'])).trim());
+      const [ha, hb] = [await redisHashes(tenants[0]), await redisHashes(tenants[1])];
+      t.diagnostic(`hashes in each stack's Redis: ${ha} and ${hb}`);
+      assert.ok(ha > 0 && hb > 0);
+      // From A's worker: `rng` is A's rng only, and B's rng does not answer (separate overlays).
+      const aWorker = await task(`${tenants[0]}_worker`);
+      const [aRng, bRng] = [await ipOf(await task(`${tenants[0]}_rng`)), await ipOf(await task(`${tenants[1]}_rng`))];
+      const probe = await sh('docker', [
+        'exec',
+        aWorker,
+        'node',
+        '--input-type=module',
+        '-e',
+        `const dns = await import('node:dns');
+         const names = (await dns.promises.lookup('rng', { all: true })).map((a) => a.address).join(',');
+         const r = await fetch('http://${bRng}/', { signal: AbortSignal.timeout(3000) }).then((r) => 'reached ' + r.status, (e) => 'unreachable ' + (e.cause?.code ?? e.name));
+         console.log(names, r);`,
+      ]);
+      t.diagnostic(`from ${tenants[0]}'s worker: rng → ${probe.trim()} (A's rng ${aRng}, B's ${bRng})`);
+      assert.match(probe.trim(), new RegExp(`^${aRng.replace(/\./g, '\\.')} unreachable`));
+      // Removing one tenant's stack leaves the other mining.
+      await sh('docker', ['stack', 'rm', tenants[0]]);
+      const before = await hashes(tenants[1]);
+      await waitFor(`${tenants[1]} still mining`, async () => (await hashes(tenants[1])) > before + 3, 60_000, 1000);
+      await waitFor(`${tenants[0]} gone`, async () => (await sh('docker', ['ps', '-aq', '-f', `name=${tenants[0]}_`])).trim() === '', 60_000, 1000);
+    } finally {
+      clearInterval(keepAlive);
+      for (const name of tenants) await sh('docker', ['stack', 'rm', name]).catch(() => undefined);
+    }
+  });
 });
