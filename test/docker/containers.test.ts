@@ -446,6 +446,18 @@ describe('Swarm stack', { skip: swarmSkip }, () => {
     } finally {
       clearInterval(keepAlive);
       for (const name of tenants) await sh('docker', ['stack', 'rm', name]).catch(() => undefined);
+      // `stack rm` keeps volumes: each stack's Redis volume goes once its task is gone.
+      for (const name of tenants)
+        await waitFor(
+          `${name}_redis-data removed`,
+          () =>
+            sh('docker', ['volume', 'rm', `${name}_redis-data`]).then(
+              () => true,
+              (err: Error) => /no such volume/i.test(err.message),
+            ),
+          60_000,
+          1000,
+        );
     }
   });
 });
