@@ -3,7 +3,7 @@
 // with an ACL user per tenant. The engine's labels are the only state: list, scale and remove read them back.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { containersLabelled, type Engine, execIn, isConflict, isNotFound, networksLabelled } from '../engine/docker.js';
+import { containersLabelled, type Engine, execIn, isConflict, isNotFound, networksLabelled, swarmState } from '../engine/docker.js';
 import { LABEL, namesOf, type TenantService } from './names.js';
 import { REDIS_START, TENANT_COMMANDS, tenantAclRule, tenantKeyPattern, tenantRedisUrl, UNLINK_PREFIX_LUA } from './redis-acl.js';
 import { containerCapacity, DEFAULT_POOL, freeSubnets } from './subnets.js';
@@ -148,7 +148,10 @@ async function attachRedis(s: Scope, redis: SharedRedis, network: string): Promi
 
 // ---- networks ----
 
-async function ensureNetwork(s: Scope, tenant: string, pool: string, labels: Record<string, string>): Promise<string> {
+/** bridge: the provisioner's and Compose's tenants; overlay (attachable, so the shared Redis can join): Swarm stacks. */
+export type TenantDriver = 'bridge' | 'overlay';
+
+async function ensureNetwork(s: Scope, tenant: string, pool: string, labels: Record<string, string>, driver: TenantDriver): Promise<string> {
   const name = namesOf(s.classId).network(tenant);
   const mine = await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant });
   if (mine[0]) return mine[0].Name;
@@ -162,7 +165,8 @@ async function ensureNetwork(s: Scope, tenant: string, pool: string, labels: Rec
     try {
       await s.engine.createNetwork({
         Name: name,
-        Driver: 'bridge',
+        Driver: driver,
+        Attachable: driver === 'overlay',
         CheckDuplicate: true,
         IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
         Labels: { ...labels, [LABEL.class]: s.classId, [LABEL.tenant]: tenant },
@@ -278,9 +282,16 @@ async function networkPassword(s: Scope, tenant: string): Promise<string | null>
  * to it as `redis`, and its ACL user. The password is the one its containers or its network already have, else new;
  * the network's label decides when two `add`s of one tenant race.
  */
-async function prepareTenant(s: Scope, tenant: string, pool: string, containers: Docker.ContainerInfo[]): Promise<{ network: string; redisUrl: string }> {
+async function prepareTenant(
+  s: Scope,
+  tenant: string,
+  pool: string,
+  containers: Docker.ContainerInfo[],
+  driver: TenantDriver = 'bridge',
+): Promise<{ network: string; redisUrl: string }> {
   const known = (await existingPassword(s, containers)) ?? (await networkPassword(s, tenant));
-  const network = await ensureNetwork(s, tenant, pool, { [LABEL.redisUrl]: tenantRedisUrl(tenant, known ?? randomBytes(18).toString('hex')) });
+  const label = { [LABEL.redisUrl]: tenantRedisUrl(tenant, known ?? randomBytes(18).toString('hex')) };
+  const network = await ensureNetwork(s, tenant, pool, label, driver);
   const password = known ?? (await networkPassword(s, tenant));
   if (!password) throw new Error(`${network} has no ${LABEL.redisUrl} label: not a network this provisioner made`);
   const redis = await ensureRedis(s, network);
@@ -290,7 +301,7 @@ async function prepareTenant(s: Scope, tenant: string, pool: string, containers:
   return { network, redisUrl: tenantRedisUrl(tenant, password) };
 }
 
-export interface ComposeTenant {
+export interface ExternalTenant {
   /** False when the tenant's network was there already (a repeated `add --compose`: same network, same password). */
   created: boolean;
   network: string;
@@ -298,13 +309,14 @@ export interface ComposeTenant {
 }
 
 /**
- * A tenant whose services a Compose project runs (compose.tenant.yml): only its network, its place in the shared
- * Redis and its REDIS_URL. The project's containers carry the tenant labels, so list, scale, remove and the class
- * page treat it as any tenant.
+ * A tenant whose services a Compose project (compose.tenant.yml, a bridge) or a Swarm stack (stacks/tenant.yml, an
+ * attachable overlay) runs: only its network, its place in the shared Redis and its REDIS_URL. Their containers carry
+ * the tenant labels, so list, remove and the class page treat it as any tenant.
  */
-export async function addComposeTenant(s: Scope, tenant: string, o: { subnetPool?: string }): Promise<ComposeTenant> {
+export async function addExternalTenant(s: Scope, tenant: string, o: { subnetPool?: string; driver: TenantDriver }): Promise<ExternalTenant> {
+  if (o.driver === 'overlay' && (await swarmState(s.engine)) !== 'active') throw new Error('a Swarm tenant needs an active swarm (docker swarm init)');
   const existed = (await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant })).length > 0;
-  const { network, redisUrl } = await prepareTenant(s, tenant, o.subnetPool ?? DEFAULT_POOL, await tenantContainers(s, tenant));
+  const { network, redisUrl } = await prepareTenant(s, tenant, o.subnetPool ?? DEFAULT_POOL, await tenantContainers(s, tenant), o.driver);
   return { created: !existed, network, redisUrl };
 }
 

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { engineReachable, ownEngine, type Service, TEST_REGISTRY, testImages } from '../helpers/images.js';
 import { json, waitFor } from '../helpers/net.js';
+import { CLI } from '../helpers/proc.js';
 import { measureRate } from '../helpers/rate.js';
 import { needs, skipOrFail } from '../helpers/skip.js';
 
@@ -459,5 +460,79 @@ describe('Swarm stack', { skip: swarmSkip }, () => {
           1000,
         );
     }
+  });
+  it('stacks as tenants of one shared Redis: tenant add --swarm + stacks/tenant.yml, each key under its prefix, NOPERM across', async (t) => {
+    const classId = `dcs${process.pid.toString(36)}`;
+    const tenants = ['sa', 'sb'] as const;
+    const stackOf = (x: string) => `${classId}-${x}`;
+    const cli = (...args: string[]) => sh('node', [CLI, ...args, '--class', classId]);
+    const adminRedis = (args: string) => sh('docker', ['exec', `${classId}-redis`, 'sh', '-c', `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ${args}`]);
+    const vars: Record<string, Record<string, string>> = {};
+    const keepAlive = setInterval(() => undefined, 1000);
+    const dashboard = async (x: string) => {
+      const id = (await sh('docker', ['ps', '-q', '-f', `name=${stackOf(x)}_webui.`])).trim().split('\n')[0];
+      return id ? Number((await sh('docker', ['port', id, '80/tcp'])).trim().split('\n')[0]!.split(':').pop()) : 0;
+    };
+    const hashes = async (x: string) => {
+      const port = await dashboard(x).catch(() => 0);
+      return port ? (await json<{ hashes: number }>(`http://127.0.0.1:${port}/json`).catch(() => ({ hashes: 0 }))).hashes : 0;
+    };
+    try {
+      assert.match(
+        await sh('node', [CLI, 'tenant', 'add', 'sa', '--swarm', '--port', '9', '--class', classId]).catch((e: Error) => e.message),
+        /workers and port are the stack's/,
+      );
+      for (const x of tenants) {
+        vars[x] = Object.fromEntries(
+          (await cli('tenant', 'add', x, '--swarm'))
+            .trim()
+            .split('\n')
+            .map((l) => l.split(/=(.*)/s, 2) as [string, string]),
+        );
+        assert.equal(JSON.parse(await sh('docker', ['network', 'inspect', vars[x]!.TENANT_NETWORK!]))[0].Attachable, true, 'an attachable overlay');
+        await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'stacks/dockercoins.yml', '-c', 'stacks/tenant.yml', stackOf(x)], {
+          ...imageEnv(),
+          ...vars[x],
+          WEBUI_PORT: '0',
+          RNG_PORT: '0',
+          HASHER_PORT: '0',
+        });
+        await sh('docker', ['service', 'scale', '--detach', `${stackOf(x)}_worker=1`]);
+      }
+      for (const x of tenants) await waitFor(`${x} mining`, async () => (await hashes(x)) > 0, 180_000, 1000);
+      const keys = (await adminRedis('--scan')).trim().split('\n').sort();
+      t.diagnostic(`keys in the shared Redis: ${keys.join(' ')}`);
+      for (const x of tenants) assert.ok(keys.includes(`${x}:hashes`), `${x}:hashes in the shared Redis`);
+      assert.ok(
+        keys.every((k) => tenants.some((x) => k.startsWith(`${x}:`))),
+        'every key under a tenant prefix',
+      );
+      for (const x of tenants)
+        assert.equal((await sh('docker', ['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', `${stackOf(x)}_redis`])).trim(), '0');
+      const listed = JSON.parse(await cli('tenant', 'list', '--json')) as { name: string; state: string }[];
+      assert.deepEqual(
+        listed.map((l) => [l.name, l.state]),
+        tenants.map((x) => [x, 'running']),
+      );
+      // As sa, from a container on sa's network.
+      const pw = decodeURIComponent(new URL(vars.sa!.REDIS_URL!).password);
+      const script = ['GET sb:hashes', 'SET sb:hashes 0', "KEYS '*'", 'GET sa:hashes']
+        .map((c) => `redis-cli -h redis --user sa --pass '${pw}' --no-auth-warning ${c} 2>&1 | head -n 1`)
+        .join('; ');
+      const lines = (await sh('docker', ['run', '--rm', '--network', vars.sa!.TENANT_NETWORK!, '--entrypoint', 'sh', 'redis:7-alpine', '-c', script]))
+        .trim()
+        .split('\n');
+      t.diagnostic(`as sa: GET sb:hashes | SET sb:hashes | KEYS * | GET sa:hashes →\n${lines.join('\n')}`);
+      for (const l of lines.slice(0, 3)) assert.match(l, /^NOPERM/);
+      assert.match(lines[3]!, /^\d+$/);
+    } finally {
+      clearInterval(keepAlive);
+      for (const x of tenants) await sh('docker', ['stack', 'rm', stackOf(x)]).catch(() => undefined);
+      await waitFor('the stacks’ tasks gone', async () => (await sh('docker', ['ps', '-aq', '-f', `name=${classId}-s`])).trim() === '', 60_000, 1000);
+      // The overlay networks go once the tasks have left them (then the shared Redis and its volume).
+      await waitFor('tenant remove --all', () => cli('tenant', 'remove', '--all').then(() => true), 60_000, 2000);
+    }
+    assert.equal((await sh('docker', ['network', 'ls', '-q', '--filter', `label=dockercoins.class=${classId}`])).trim(), '', 'no network left');
+    assert.equal((await sh('docker', ['ps', '-aq', '--filter', `label=dockercoins.class=${classId}`])).trim(), '', 'no container left');
   });
 });
