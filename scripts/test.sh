@@ -10,8 +10,9 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v chromium >/dev/null || need+=(chromium)
 command -v ab >/dev/null || need+=(apache2-utils)
 command -v httping >/dev/null || need+=(httping)
-# The workshop replay's debug image is built from the host's curl, ab, drill and httping.
+# The workshop replay's debug image is built from the host's curl, ab, drill, httping and ping.
 command -v drill >/dev/null || need+=(ldnsutils)
+command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v busybox >/dev/null || need+=(busybox-static)

@@ -13,6 +13,7 @@ usage: dockercoins up [--scale worker=N] [--scale rng=N] [--scale hasher=N] [--t
        dockercoins rng | hasher | worker | webui      (one service, configured by the environment)
        dockercoins doctor                             (checks rng, hasher, Redis and WEBUI_URL hop by hop)
        dockercoins workshop [--chapter N] [--json]    (replays the workshop's slides on a Docker engine)
+       dockercoins images --tag TAG [--registry R] [--push] | --base | --debug   (the images the workshop builds)
        dockercoins load --shape step|ramp|sine|spike [--min 1] [--max 20] [--period 10m] [--steps N] [--seed 1]
                         [--speed F] [--print] [--lab URL | --compose PROJECT | --tenant NAME | --kubectl DEPLOYMENT]
        dockercoins httplat URL [--port 9080]          (probes URL every second; latency on /metrics, as httplat)
@@ -53,6 +54,11 @@ async function main(argv: string[]): Promise<void> {
       const config = loadConfig(process.env, 'doctor');
       const { doctor } = await import('./system/doctor.js');
       process.exitCode = await doctor(config, config.webuiUrl);
+      return;
+    }
+    if (command === 'images') {
+      const { images } = await import('./images/build.js');
+      process.exitCode = images(rest);
       return;
     }
     if (command === 'workshop') {

@@ -202,7 +202,7 @@ function containerConfig(s: Scope, tenant: string, network: string, spec: Spec, 
       [LABEL.service]: spec.service,
       ...(webui ? { [LABEL.publicHost]: publicHost } : {}),
     },
-    // No exec healthcheck: at 2 s in 120 containers it alone would cost more than the class; the class page
+    // No exec healthcheck: an exec every 10 s in each of 120 containers would cost more than the class; the class page
     // judges health from the engine's state and each dashboard's own snapshot instead.
     Healthcheck: { Test: ['NONE'] },
     ExposedPorts: webui ? { '80/tcp': {} } : undefined,

@@ -33,8 +33,12 @@ export function workshopDoc(chapters: Chapter[]): string {
     'are taken it refuses to start and names them. **adjusted** = run differently than written, and why;',
     '**differs** = DockerCoins deliberately behaves better than the original there, and the replay checks our behaviour.',
     '',
-    'The build loop of the Swarm chapter needs the common image first: `npm run images -- --base`; the debugging',
-    'chapter’s tools image is `npm run images:debug`.',
+    'The build loop of the Swarm chapter needs the common image first: `dockercoins images --base` (in a clone:',
+    '`npm run images -- --base`); the debugging chapter’s tools image is `dockercoins images --debug`.',
+    '',
+    'Without a clone, `npx dockercoins workshop` replays the same steps from the installed package: it runs them in a',
+    'folder made from what the package ships (compose.yml, stacks/, the four `./<service>/Dockerfile`, the bundles),',
+    'and the images are built from the bundles instead of the source.',
     '',
   ];
   for (const c of chapters) {

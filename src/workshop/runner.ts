@@ -2,12 +2,13 @@
 // container.training's autotest.py replays its slides. The steps of a chapter run in one shell session (variables
 // and `cd` carry over, as in a terminal); long-running commands get ^C. It knows nothing of any one chapter.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { connectEngine, networkNames, pingEngine, publishedPorts, serviceNames, stackNames, swarmState } from '../engine/docker.js';
+import { isSourceTree, packageRoot } from '../images/package.js';
+import { prepareWorkspace } from '../images/workspace.js';
 import {
   type Chapter,
   type CheckResult,
@@ -26,14 +27,8 @@ const DEFAULT_TIMEOUT_S = 180;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what is matched
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-/** The step files: the package's workshop/ folder, found upwards from this module (src/workshop/ or dist/chunks/). */
-export function workshopDir(): string {
-  for (const up of ['../../workshop/', '../workshop/', '../../../workshop/']) {
-    const dir = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(join(dir, '01-compose.yml'))) return dir;
-  }
-  throw new Error(`the workshop's step files are missing (looked for workshop/01-compose.yml above ${fileURLToPath(import.meta.url)})`);
-}
+/** The step files: the package's workshop/ folder (it ships with the package). */
+export const workshopDir = (): string => join(packageRoot(), 'workshop');
 
 export function loadChapters(dir: string): Chapter[] {
   const files = readdirSync(dir)
@@ -297,26 +292,26 @@ export async function workshop(argv: string[], out: (s: string) => void = consol
       only = Number(v);
     } else throw new WorkshopUsage(`unknown option ${JSON.stringify(a)}\n${USAGE}`);
   }
-  const all = loadChapters(workshopDir());
+  const root = packageRoot();
+  const all = loadChapters(join(root, 'workshop'));
   const chapters = only === undefined ? all : all.filter((c) => c.chapter === only);
   if (chapters.length === 0) throw new WorkshopUsage(`no chapter ${only}: there are ${all.map((c) => c.chapter).join(', ')}`);
-  const cwd = process.cwd();
-  try {
-    readFileSync(join(cwd, 'compose.yml'));
-    readFileSync(join(cwd, 'package-lock.json'));
-  } catch {
-    out(
-      `workshop: run it at the root of a clone of DockerCoins (the slides build the images from the source, here: ${cwd} has no compose.yml and package-lock.json)`,
-    );
-    return 2;
-  }
   const busy = await taken(chapters);
   if (busy.length > 0) {
     out(`workshop: refusing to start — the slides' commands use fixed names and ports, and on this engine these are taken:\n  ${busy.join('\n  ')}`);
     return 2;
   }
+  // In a clone the replay runs at its root, as the slides run in theirs. From an installed package it runs in a
+  // folder made from what the package ships (workspace.ts): the same files, images built from the bundles.
+  // Either way `dockercoins` on the session's PATH is this DockerCoins.
+  const scratch = mkdtempSync(join(tmpdir(), 'dockercoins-workshop-'));
+  const cwd = isSourceTree(root) ? root : prepareWorkspace(root, join(scratch, 'dockercoins'));
+  mkdirSync(join(scratch, 'bin'));
+  writeFileSync(join(scratch, 'bin', 'dockercoins'), `#!/bin/sh\nexec ${shq(process.execPath)} ${shq(join(root, 'dist', 'cli.js'))} "$@"\n`, { mode: 0o755 });
+  const env = { ...process.env, PATH: `${join(scratch, 'bin')}:${process.env.PATH ?? ''}` };
   const print = json ? () => {} : out;
-  const replay = new Replay(cwd, print, process.env, logDir);
+  if (cwd !== root) print(`workshop: from the installed package, in ${cwd} (removed at the end)`);
+  const replay = new Replay(cwd, print, env, logDir);
   const onSignal = () => {
     print('workshop: ^C — stopping the step and removing what this run created');
     replay.cancel();
@@ -330,6 +325,7 @@ export async function workshop(argv: string[], out: (s: string) => void = consol
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    rmSync(scratch, { recursive: true, force: true });
   }
   const failed = replay.results.filter((r) => !r.ok);
   const seconds = (performance.now() - t0) / 1000;

@@ -1,10 +1,11 @@
 // The workshop replay (npm run workshop) on a real engine: every step of the three seed chapters holds. Its commands
 // take fixed names (a swarm, services rng/hasher/…, stack dockercoins, ports 5000 and 8000–8002), so it runs only on
 // an engine this test run started itself (scripts/test.sh → ownEngine); under CI=true it must run, never skip.
+// From the installed package too (npx dockercoins workshop, outside any clone): chapter 1, images from its bundles.
 // And it fails when a slide's observation fails: with rng's `/` immediate again, the httping step turns ✗.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -45,6 +46,50 @@ describe('the workshop replay, every chapter', { skip }, () => {
       report.steps.filter((s) => s.adjusted).every((s) => s.adjusted && s.adjusted.length > 10),
       'every adjusted step says why',
     );
+  });
+});
+
+describe('npx dockercoins workshop, from the installed package (no clone)', { skip }, () => {
+  it('the package installs from its tarball, and chapter 1 holds from it: the images built from the bundles it ships', { timeout: 900_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dc-npx-'));
+    const run = (cmd: string, args: string[], cwd: string, timeoutMs: number) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+    try {
+      // dist/ is built (npm run test:docker builds first); the tarball is what `npm publish` would upload.
+      const pack = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], ROOT, 120_000);
+      assert.equal(pack.code, 0, pack.out);
+      const tarball = join(dir, pack.out.trim().split('\n').at(-1)!);
+      writeFileSync(join(dir, 'package.json'), '{"name":"a-class","private":true}\n');
+      const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev', tarball], dir, 300_000);
+      assert.equal(install.code, 0, install.out);
+      const installed = join(dir, 'node_modules', 'dockercoins');
+      assert.ok(
+        !existsSync(join(installed, 'package-lock.json')) && !existsSync(join(installed, 'src', 'cli.ts')),
+        'the package has no sources: it is not a clone',
+      );
+      const replay = await run('npx', ['--no-install', 'dockercoins', 'workshop', '--chapter', '1', '--json'], dir, 800_000);
+      const report = JSON.parse(replay.out.slice(replay.out.indexOf('{'))) as { ok: boolean; steps: StepResult[] };
+      const { formatLine } = await import('../../src/workshop/steps.js');
+      console.log(report.steps.map(formatLine).join('\n'));
+      assert.deepEqual(
+        report.steps.filter((s) => !s.ok).map((s) => `${s.id} ${s.command}: ${s.measured} (expected ${s.expected})`),
+        [],
+      );
+      assert.equal(replay.code, 0);
+      assert.ok(report.steps.length >= 10, `${report.steps.length} steps`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

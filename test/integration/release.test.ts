@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { RELEASES } from '../../src/images/build.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const WORKFLOW = `${root}.github/workflows/release.yml`;
@@ -62,22 +63,15 @@ describe('release workflow', () => {
     assert.match(values, /^ {2}tag: v0\.1$/m);
   });
 
-  // The step's shell, run for each tag as GitHub would run it: the lesson tags get exactly scripts/images.ts's build
+  // The step's shell, run for each tag as GitHub would run it: the lesson tags get exactly src/images/build.ts's build
   // arguments (v0.2: the 1 s worker sleep — before, only VERSION was passed and a published v0.2 lacked it).
-  it('builds the lesson tags v0.1 and v0.2 with the build arguments of scripts/images.ts, releases as vX.Y.Z', () => {
+  it('builds the lesson tags v0.1 and v0.2 with the build arguments of src/images/build.ts, releases as vX.Y.Z', () => {
     const wf = parse(readFileSync(WORKFLOW, 'utf8')) as Workflow;
     const step = wf.jobs.images!.steps.find((s) => s.run?.includes('WORKER_DELAY_DEFAULT_MS'));
     assert.ok(step, 'a step derives the build arguments from the tag');
     const build = wf.jobs.images!.steps.find((s) => s.uses?.startsWith('docker/build-push-action'))!;
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JavaScript template
     assert.equal(build.with?.['build-args'], '${{ steps.args.outputs.args }}');
-    const source = readFileSync(`${root}scripts/images.ts`, 'utf8');
-    const releases = JSON.parse(
-      source
-        .match(/const RELEASES[^=]*= (\{.*\});/)![1]!
-        .replace(/'/g, '"')
-        .replace(/([{,]\s*)([A-Z_]+):/g, '$1"$2":'),
-    ) as Record<string, Record<string, string>>;
     const run = (tag: string) => {
       const out = join(mkdtempSync(join(tmpdir(), 'dc-wf-')), 'out');
       writeFileSync(out, '');
@@ -90,7 +84,7 @@ describe('release workflow', () => {
       );
       return { status: r.status, args };
     };
-    for (const [tag, want] of Object.entries(releases)) {
+    for (const [tag, want] of Object.entries(RELEASES)) {
       const { status, args } = run(tag);
       assert.equal(status, 0, tag);
       assert.deepEqual(args, { VERSION: tag, WORKER_DELAY_DEFAULT_MS: want.WORKER_DELAY_DEFAULT_MS ?? '' }, tag);
