@@ -162,11 +162,7 @@ describe('container images and Compose', { skip }, () => {
     const names = [`${RUN}-rng-none`, `${RUN}-rng-probe`, `${RUN}-rng-node`];
     await sh('docker', ['rm', '-f', ...names]).catch(() => undefined);
     try {
-      const side = [
-        await rngAs(names[0]!, '--no-healthcheck'),
-        await rngAs(names[1]!),
-        await rngAs(names[2]!, '--health-cmd', 'node dist/healthcheck.js'),
-      ];
+      const side = [await rngAs(names[0]!, '--no-healthcheck'), await rngAs(names[1]!), await rngAs(names[2]!, '--health-cmd', 'node dist/healthcheck.js')];
       await waitFor('side containers healthy', async () => (await health(side[1]!)) === 'healthy' && (await health(side[2]!)) === 'healthy', 30_000, 500);
       const stack = (await p.compose('ps', '-q')).split('\n').filter(Boolean);
       const ids = [...stack, ...side];
