@@ -279,7 +279,9 @@ describe('Compose projects as tenants of the shared Redis (tenant add --compose,
   const projectContainers = async (t: string) =>
     (await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${project(t)}`)).split('\n').filter(Boolean);
 
+  let keepAlive: NodeJS.Timeout | undefined; // as above: a ref'd timer while dashboards are polled
   before(() => {
+    keepAlive = setInterval(() => undefined, 1000);
     mkdirSync(`${ROOT}.test-artifacts`, { recursive: true });
     const images = testImages();
     env = { REGISTRY: images.rng.split('/')[0]!, TAG: images.rng.split(':')[1]! };
@@ -288,6 +290,7 @@ describe('Compose projects as tenants of the shared Redis (tenant add --compose,
     for (const t of TENANTS) if (existsSync(envFile(t))) await compose(t, 'down', '-v', '--remove-orphans');
     await cli(['tenant', 'remove', '--all']);
     for (const t of TENANTS) rmSync(envFile(t), { force: true });
+    clearInterval(keepAlive);
   });
 
   it('tenant add --compose prints the env file (network, class, tenant, REDIS_URL); a repeated add prints the same', async () => {
