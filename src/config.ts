@@ -257,6 +257,7 @@ export const VARIABLES = {
   WEBUI_PORT: v(8000, integer(0, 65_535), 'webui port under `npm start` / `dockercoins up` (0 = any free port)', 'http'),
   RNG_PORT: v(8001, integer(0, 65_535), 'first rng port under `npm start` / `dockercoins up`', '-2'),
   HASHER_PORT: v(8002, integer(0, 65_535), 'first hasher port under `npm start` / `dockercoins up`', '65536'),
+  TURBO_THREADS: v(0, integer(0, 8), 'threads the work loops share under `dockercoins up --turbo` (0 = by cores: cores − 2, 1 to 4)', '9'),
   DOCKERCOINS_VERSION: v(
     '',
     pattern(/^[\w.+-]{0,64}$/, 'a version tag'),
@@ -329,6 +330,7 @@ const ONLY_FOR: Partial<Record<VariableName, readonly Command[]>> = {
   WEBUI_PORT: ['up', 'scale'],
   RNG_PORT: ['up'],
   HASHER_PORT: ['up'],
+  TURBO_THREADS: ['up'],
 };
 
 /** A Kubernetes Service link (`tcp://10.96.0.12:80`) in a `*PORT` variable: an address, not a port setting. */
@@ -446,6 +448,8 @@ export interface UpSettings {
   webuiPort: number;
   rngPort: number;
   hasherPort: number;
+  /** Threads of work loops under --turbo; 0 = by cores. */
+  turboThreads: number;
 }
 
 export interface Config {
@@ -524,7 +528,7 @@ export function loadConfig(env: Env = process.env, command?: Command): Config {
       hostname: x.HOSTNAME,
     },
     ledger: { url: x.REDIS_URL, namespace: x.DOCKERCOINS_NAMESPACE, timeoutMs: x.REDIS_TIMEOUT_MS, walletMax: x.WALLET_MAX },
-    up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT },
+    up: { webuiPort: x.WEBUI_PORT, rngPort: x.RNG_PORT, hasherPort: x.HASHER_PORT, turboThreads: x.TURBO_THREADS },
     tracing,
     lab: x.LAB,
     webuiUrl: x.WEBUI_URL,

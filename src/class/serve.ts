@@ -48,5 +48,10 @@ export async function classCommand(args: string[], env: Env): Promise<void> {
   });
   // Printed for scripts and tests that asked for --port 0.
   console.log(`class page on port ${started.port}`);
-  exitOnSignals(serviceLogger(config.log, 'class'), config.server.shutdownTimeoutMs, () => started.service.close(0, 2000), config.server.sigtermMode);
+  exitOnSignals(
+    serviceLogger(config.log, 'class'),
+    config.server.shutdownTimeoutMs,
+    (deadline) => started.service.close(0, deadline),
+    config.server.sigtermMode,
+  );
 }

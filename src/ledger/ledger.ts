@@ -1,6 +1,7 @@
 // The ledger: where hashes are counted and coins kept (Accounting), and where workers post their running
 // totals for the dashboard (StatsBoard). Two backends: Redis (the real one, byte-compatible with the original:
 // `hashes` integer, `wallet` hash of coin hex → raw bytes) and in-memory for `npm start`.
+import type { Deadline } from '../platform/deadline.js';
 import type { WorkerStats } from '../telemetry.js';
 
 export interface Totals {
@@ -43,5 +44,6 @@ export interface Ledger {
   readonly accounts: Accounting;
   readonly board: StatsBoard;
   ping(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes politely until the deadline (Redis QUIT), then drops the connection; without one, a short wait. */
+  close(deadline?: Deadline): Promise<void>;
 }

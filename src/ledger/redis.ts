@@ -3,6 +3,7 @@
 // Every command has a timeout and fails at once while disconnected: callers retry, nothing waits forever.
 import { Redis } from 'ioredis';
 import { keyPrefix, type LedgerSettings } from '../config.js';
+import { Deadline } from '../platform/deadline.js';
 import { type Logger, safeUrl } from '../platform/logger.js';
 import { redisSpan, type Tracer } from '../platform/tracing.js';
 import { isWorkerStats, type WorkerStats } from '../telemetry.js';
@@ -10,6 +11,7 @@ import type { Accounting, Coin, FlushBatch, Ledger, StatsBoard, Totals } from '.
 
 const RECENT = 50;
 const FLUSH_SEQ_TTL_S = 3600;
+/** How long close() waits for QUIT when no deadline is given. */
 const QUIT_WAIT_MS = 300;
 
 // INCRBY only if this (worker, seq) is newer than the last one applied: a flush retried after an ambiguous
@@ -153,12 +155,9 @@ export function redisLedger(settings: LedgerSettings, logger: Logger, tracer?: T
     accounts: new RedisAccounting(client, span, settings.walletMax),
     board: new RedisStatsBoard(client, span),
     ping: async () => void (await client.ping()),
-    async close() {
-      try {
-        await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, QUIT_WAIT_MS))]);
-      } catch {
-        // already gone
-      }
+    async close(deadline = Deadline.in(QUIT_WAIT_MS)) {
+      // QUIT lets Redis answer what is in flight first; a Redis that does not answer by the deadline is dropped.
+      await deadline.within(client.quit().catch(() => undefined));
       client.disconnect();
     },
   };

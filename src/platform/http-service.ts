@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type HTTPMethods, LogController } from 'fastify';
 import type { ServerSettings } from '../config.js';
+import { Deadline } from './deadline.js';
 import { Faults, registerFaultAdmin } from './faults.js';
 import { type Check, registerHealth } from './health.js';
 import { type Logger, logAccess } from './logger.js';
@@ -46,6 +47,8 @@ export interface ServiceBase {
   bodyLimit?: number;
   /** Serve this registry's metrics (the worker's) instead of a new one. */
   registry?: Registry;
+  /** /metrics rendered by this instead (the turbo threads' registries, aggregated). */
+  metrics?: () => Promise<string>;
   /** A clearer message for a framework error (e.g. the body limit), or undefined to keep the default. */
   describeError?: (err: FastifyError) => string | undefined;
   /** A shortcut for the service's hottest route (see FastLane). */
@@ -69,8 +72,9 @@ export interface HttpService {
   readonly registry: Registry;
   readonly faults: Faults;
   listen(port: number, host: string): Promise<number>;
-  /** Fail readiness, serve drainMs longer, finish what is in flight; connections still open at deadlineMs are cut. */
-  close(drainMs: number, deadlineMs: number): Promise<void>;
+  /** Fail readiness, serve drainMs longer, finish what is in flight; connections still open at the deadline are cut
+   *  (a Deadline, or ms from now). */
+  close(drainMs: number, deadline: Deadline | number): Promise<void>;
 }
 
 /** A service whose settings change at runtime (the lab turns rng's concurrency and the delays). */
@@ -149,7 +153,8 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   });
 
   registerHealth(app);
-  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(app.registry)));
+  const metrics = base.metrics ?? (() => renderMetrics(app.registry));
+  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metrics()));
   if (base.server.adminRoutes) registerFaultAdmin(app, base.server.adminToken);
   await app.register(routes);
   addMethodNotAllowed();
@@ -170,9 +175,10 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
       }
       return (app.server.address() as AddressInfo).port;
     },
-    async close(drainMs, deadlineMs) {
+    async close(drainMs, by) {
       if (stop.signal.aborted) return;
       stop.abort();
+      const deadline = typeof by === 'number' ? Deadline.in(by) : by;
       if (drainMs > 0) {
         base.logger.info(`draining for ${drainMs} ms (readiness now fails)`);
         await sleep(drainMs);
@@ -180,12 +186,15 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
       if (!app.server.listening) return void (await app.close());
       // Keep-alive connections go as soon as their in-flight request is answered; stragglers at the deadline.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 20);
-      const deadline = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
+      const cut = () => app.server.closeAllConnections();
+      const closing = app.close();
+      if (deadline.signal.aborted) cut();
+      else deadline.signal.addEventListener('abort', cut, { once: true });
       try {
-        await app.close();
+        await closing;
       } finally {
         clearInterval(sweep);
-        clearTimeout(deadline);
+        deadline.signal.removeEventListener('abort', cut);
       }
     },
   };

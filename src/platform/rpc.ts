@@ -1,7 +1,7 @@
 // Calls across a MessagePort (a worker thread and its parent): call(op, ...args) resolves with what the other side's
 // handler returned, or rejects with its error's message — or, when no answer comes within the call's timeout, with
 // an error saying so (a stuck thread never blocks its caller for good). Both sides can call and serve.
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { MessagePort, Worker as Thread } from 'node:worker_threads';
 
 /** Long enough for a lab change or a flush through the parent's ledger (a Redis command with its retries). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -16,7 +16,7 @@ export class Rpc {
 
   /** `timeoutMs`: how long call() waits for an answer (callWithin() for one call's own). */
   constructor(
-    private readonly port: MessagePort | Worker,
+    private readonly port: MessagePort | Thread,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {
     port.on('message', (m: Message) => void this.receive(m));

@@ -1,10 +1,17 @@
-// SIGTERM/SIGINT: run the caller's ordered stop steps once, bounded by a hard deadline, then exit 0.
-// A second signal while stopping exits at once. SIGTERM_MODE=ignore: SIGTERM is ignored, as the original's
-// processes did (the rollout lesson: pods stay Terminating until the grace period ends and they are killed).
+// SIGTERM/SIGINT: run the caller's ordered stop steps once with one deadline (the stop resolves by it: every layer
+// is given what is left of it), then exit 0. A second signal while stopping exits at once. SIGTERM_MODE=ignore:
+// SIGTERM is ignored, as the original's processes did (the rollout lesson: pods stay Terminating until the grace
+// period ends and they are killed).
 import type { SigtermMode } from '../config.js';
+import { Deadline } from './deadline.js';
 import type { Logger } from './logger.js';
 
-export function exitOnSignals(logger: Logger, deadlineMs: number, stop: (signal: string) => Promise<void>, sigterm: SigtermMode = 'graceful'): void {
+export function exitOnSignals(
+  logger: Logger,
+  deadlineMs: number,
+  stop: (deadline: Deadline, signal: string) => Promise<unknown>,
+  sigterm: SigtermMode = 'graceful',
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (signal === 'SIGTERM' && sigterm === 'ignore') {
@@ -17,14 +24,24 @@ export function exitOnSignals(logger: Logger, deadlineMs: number, stop: (signal:
     }
     stopping = true;
     logger.info(`${signal} received: stopping`);
-    const deadline = setTimeout(() => {
-      logger.error(`still stopping after ${deadlineMs} ms: exiting anyway`);
-      process.exit(1);
-    }, deadlineMs);
-    deadline.unref();
-    stop(signal).then(
-      () => process.exit(0),
+    const deadline = Deadline.in(deadlineMs);
+    let done = false;
+    // The stop is cut at the deadline layer by layer (the supervisor's cuts settle in the same turn of the event
+    // loop as the deadline's timer); a stop step outside any layer that is still pending after that turn is a bug.
+    deadline.signal.addEventListener('abort', () =>
+      setImmediate(() => {
+        if (done) return;
+        logger.error(`still stopping at the ${deadlineMs} ms deadline: exiting anyway`);
+        process.exit(1);
+      }),
+    );
+    stop(deadline, signal).then(
+      () => {
+        done = true;
+        process.exit(0);
+      },
       (err: Error) => {
+        done = true;
         logger.error({ err }, `stop failed: ${err.message}`);
         process.exit(1);
       },

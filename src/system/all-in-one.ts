@@ -3,6 +3,7 @@
 // Instances reach the workers through a readiness-driven rotation (rotation.ts), as a Service would route them.
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
+import { Deadline } from '../platform/deadline.js';
 import { Supervisor } from '../platform/lifecycle.js';
 import { getPrefixWidth, type Logger } from '../platform/logger.js';
 import type { LabChange, LabFaults, LabScale, LabSettings } from '../telemetry.js';
@@ -24,13 +25,18 @@ import {
 } from './components.js';
 import { Rotation } from './rotation.js';
 import { ThreadComponent } from './thread-component.js';
+import { ThreadsAdmin } from './threads-admin.js';
 
 type Scaled = 'rng' | 'hasher';
 
+/** A lab removal: the instance left the rotation already; what it still serves is cut after this. */
+const REMOVE_WITHIN_MS = 2000;
+
 /**
- * Threads the work loops share in turbo. One rng and one hasher thread each keep about a third of a core busy at
- * 12k units/s; a thread of work loops most of one. Measured on 2 cores: one worker thread 12–14.6k units/s, two
- * 9–10k (more threads than cores only add switching). Bigger machines get one per core beyond two, up to four.
+ * Threads the work loops share in turbo (TURBO_THREADS = 0). One rng and one hasher thread each keep about a third
+ * of a core busy at 12k units/s; a thread of work loops most of one. Measured on 2 cores: one worker thread
+ * 12–14.6k units/s, two 9–10k (more threads than cores only add switching). Bigger machines get one per core beyond
+ * two, up to four.
  */
 const WORKER_THREADS = Math.min(4, Math.max(1, availableParallelism() - 2));
 
@@ -86,16 +92,18 @@ export class AllInOne implements LabControl {
     const workerConfig: Config = { ...config, worker: { ...config.worker, rngUrls: [], hasherUrls: [] } };
     const spec = { kind: 'workers', name: 'workers', replica: config.server.hostname, count: opts.scale.worker } as const;
     if (opts.threads) {
-      const parts = Math.min(WORKER_THREADS, Math.max(1, opts.scale.worker));
+      const parts = Math.min(config.up.turboThreads || WORKER_THREADS, Math.max(1, opts.scale.worker));
       const each = shares(opts.scale.worker, parts);
-      // One admin listener (METRICS_PORT) per process: the first thread's, for the loops it runs.
-      const inPart = (index: number): Config => (index === 0 ? workerConfig : { ...workerConfig, worker: { ...workerConfig.worker, metricsPort: 0 } });
-      const groups = each.map((count, index) => this.inThread({ ...spec, name: `workers-${index + 1}`, count, part: { index, of: parts } }, inPart(index)));
+      // One admin listener (METRICS_PORT) per process, here: it sums every thread's registry (ThreadsAdmin).
+      const inThreads: Config = { ...workerConfig, worker: { ...workerConfig.worker, metricsPort: 0 } };
+      const groups = each.map((count, index) => this.inThread({ ...spec, name: `workers-${index + 1}`, count, part: { index, of: parts } }, inThreads));
       this.workers = new SplitWorkers('workers', groups);
+      await this.supervisor.add('workers', this.workers);
+      if (config.worker.metricsPort) await this.supervisor.add('workers', new ThreadsAdmin(groups, config, opts.log('worker')));
     } else {
       this.workers = workersComponent(spec, { ...this.ctx, config: workerConfig });
+      await this.supervisor.add('workers', this.workers);
     }
-    await this.supervisor.add('workers', this.workers);
     await this.scaleService('rng', opts.scale.rng);
     await this.scaleService('hasher', opts.scale.hasher);
     this.webui = webuiComponent({ kind: 'webui', name: 'webui', replica: 'webui', port: config.up.webuiPort }, this.ctx, this);
@@ -104,10 +112,11 @@ export class AllInOne implements LabControl {
     this.rotation.hasher.start();
   }
 
-  async stop(deadlineMs: number): Promise<void> {
+  /** Stops every component by the deadline; the names of those cut there. */
+  async stop(deadline: Deadline): Promise<string[]> {
     this.rotation.rng.stop();
     this.rotation.hasher.stop();
-    await this.supervisor.stop(deadlineMs);
+    return this.supervisor.stop(deadline);
   }
 
   ports(kind: Scaled): number[] {
@@ -180,7 +189,7 @@ export class AllInOne implements LabControl {
     while (list.length > count) {
       const c = list.pop()!;
       await this.rotation[kind].remove(c);
-      await this.supervisor.remove(c.name, 2000);
+      await this.supervisor.remove(c.name, Deadline.in(REMOVE_WITHIN_MS));
     }
   }
 }

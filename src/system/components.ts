@@ -2,18 +2,15 @@
 // be started in this process or, later, in a worker thread or a child process. Each kind imports its code only
 // when started: an rng process never loads Redis, undici or the dashboard.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, FaultSettings } from '../config.js';
 import type { Ledger, Totals } from '../ledger/ledger.js';
+import type { Deadline } from '../platform/deadline.js';
 import type { HttpService, TunableService } from '../platform/http-service.js';
-import { type Component, within } from '../platform/lifecycle.js';
+import type { Component } from '../platform/lifecycle.js';
 import type { Logger } from '../platform/logger.js';
 import { startTracing, stopTracing, type Tracer, type TracerKit } from '../platform/tracing.js';
 import type { LabControl } from '../webui/lab.js';
 import type { WorkerGroup } from '../worker/group.js';
-
-/** How long the final read of the totals may take at stop (the all-in-one stops within 1 s in all). */
-const FINAL_READ_MS = 300;
 
 export type ServiceKind = 'rng' | 'hasher' | 'webui';
 
@@ -45,8 +42,8 @@ class TracingOf {
     this.own = this.kit !== undefined;
     return this.kit;
   }
-  async stop(deadlineMs: number, logger: Logger): Promise<void> {
-    if (this.own && this.kit) await stopTracing(this.kit, deadlineMs, logger);
+  async stop(deadline: Deadline, logger: Logger): Promise<void> {
+    if (this.own && this.kit) await stopTracing(this.kit, deadline.remaining(), logger);
   }
 }
 
@@ -73,11 +70,11 @@ export class ServiceComponent<S extends HttpService = HttpService> implements Co
     this.port = await this.service.listen(this.spec.port, this.ctx.config.server.host);
   }
 
-  async stop(deadlineMs: number): Promise<void> {
-    const end = Date.now() + deadlineMs;
-    const drain = Math.min(this.ctx.config.server.drainMs, Math.max(0, deadlineMs - 500));
-    await this.service?.close(drain, Math.max(100, deadlineMs - drain - 100));
-    await this.tracing.stop(end - Date.now(), this.ctx.log(this.name));
+  /** Drains for DRAIN_MS (at most until the deadline), closes (connections still open at the deadline are cut),
+   *  then flushes its own spans with what is left. */
+  async stop(deadline: Deadline): Promise<void> {
+    await this.service?.close(Math.min(this.ctx.config.server.drainMs, deadline.remaining()), deadline);
+    await this.tracing.stop(deadline, this.ctx.log(this.name));
   }
 }
 
@@ -139,10 +136,9 @@ export class WorkersComponent implements WorkersHandle {
   }
 
   /** The loops abandon their units and flush; a flush still unanswered at the deadline is cut (Component.stop). */
-  async stop(deadlineMs: number): Promise<void> {
-    const end = Date.now() + deadlineMs;
-    if (!(await within(this.group?.stop(), deadlineMs))) this.ctx.log(this.name).warn(`still flushing after ${deadlineMs} ms: cut`);
-    await this.tracing.stop(Math.max(0, end - Date.now()), this.ctx.log(this.name));
+  async stop(deadline: Deadline): Promise<void> {
+    if (!(await deadline.within(this.group?.stop(deadline)))) this.ctx.log(this.name).warn('still flushing at the deadline: cut');
+    await this.tracing.stop(deadline, this.ctx.log(this.name));
   }
 
   async resize(count: number): Promise<void> {
@@ -169,10 +165,15 @@ export class LedgerComponent implements Component {
   finalTotals: Totals | null = null;
   constructor(readonly ledger: Ledger) {}
   async start(): Promise<void> {}
-  async stop(deadlineMs: number): Promise<void> {
-    const budget = Math.min(FINAL_READ_MS, deadlineMs / 2);
-    this.finalTotals = await Promise.race([this.ledger.accounts.totals(), sleep(budget).then(() => null)]).catch(() => null);
-    await this.ledger.close();
+  async stop(deadline: Deadline): Promise<void> {
+    const read = this.ledger.accounts.totals().then(
+      (t) => {
+        this.finalTotals = t;
+      },
+      () => undefined,
+    );
+    await deadline.within(read);
+    await this.ledger.close(deadline);
   }
 }
 
@@ -248,8 +249,8 @@ export class TracingComponent implements Component {
     private readonly logger: Logger,
   ) {}
   async start(): Promise<void> {}
-  async stop(deadlineMs: number): Promise<void> {
-    await stopTracing(this.kit, deadlineMs, this.logger);
+  async stop(deadline: Deadline): Promise<void> {
+    await stopTracing(this.kit, deadline.remaining(), this.logger);
   }
 }
 
@@ -278,8 +279,8 @@ export class SplitWorkers implements WorkersHandle {
     await Promise.all(this.groups.map((g) => g.start()));
   }
 
-  async stop(deadlineMs: number): Promise<void> {
-    await Promise.all(this.groups.map((g) => g.stop(deadlineMs)));
+  async stop(deadline: Deadline): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.stop(deadline)));
   }
 
   async resize(count: number): Promise<void> {

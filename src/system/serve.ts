@@ -7,21 +7,17 @@ import { exitOnSignals } from '../platform/shutdown.js';
 import { startTracing } from '../platform/tracing.js';
 import { LedgerComponent, openLedger, serviceComponent, TracingComponent, workersComponent } from './components.js';
 
-/** Leaves the process time to exit after the components stopped, within SHUTDOWN_TIMEOUT_MS. */
-const EXIT_MARGIN_MS = 500;
-
 export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config: Config): Promise<void> {
   const logger = serviceLogger(config.log, kind);
   const log = (name: string) => (name === kind ? logger : serviceLogger(config.log, name));
   const supervisor = new Supervisor(logger);
   const replica = config.server.hostname;
-  const stopBudget = Math.max(100, config.server.shutdownTimeoutMs - EXIT_MARGIN_MS);
   const kit = await startTracing(config.tracing, kind, replica, config.server.version);
   if (kit) await supervisor.add('tracing', new TracingComponent(kit, logger));
 
   if (kind === 'rng' || kind === 'hasher') {
     await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, { config, log, kit }));
-    exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget), config.server.sigtermMode);
+    exitOnSignals(logger, config.server.shutdownTimeoutMs, (deadline) => supervisor.stop(deadline), config.server.sigtermMode);
     return;
   }
 
@@ -30,7 +26,7 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
   const ctx = { config, log, ledger: ledger.ledger, kit };
   if (kind === 'webui') {
     await supervisor.add(kind, serviceComponent({ kind, name: kind, replica, port: config.server.port }, ctx));
-    exitOnSignals(logger, config.server.shutdownTimeoutMs, () => supervisor.stop(stopBudget), config.server.sigtermMode);
+    exitOnSignals(logger, config.server.shutdownTimeoutMs, (deadline) => supervisor.stop(deadline), config.server.sigtermMode);
     return;
   }
 
@@ -44,8 +40,8 @@ export async function serve(kind: 'rng' | 'hasher' | 'webui' | 'worker', config:
   exitOnSignals(
     logger,
     config.server.shutdownTimeoutMs,
-    async () => {
-      await supervisor.stop(stopBudget);
+    async (deadline) => {
+      await supervisor.stop(deadline);
       const t = workers.group?.totals() ?? { units: 0, flushed: 0, unflushed: 0 };
       logger.info(`stopped: ${t.units} units done, ${t.flushed} flushed${t.unflushed ? `, ${t.unflushed} NOT flushed (ledger unreachable)` : ''}`);
     },

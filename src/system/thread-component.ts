@@ -1,17 +1,17 @@
-// A component placed in a worker thread: the same ComponentSpec, started there by thread.ts and driven by calls
-// across the thread's port, so that rng, hasher and the work loops use every core. A worker group there keeps its
-// ledger here: its flushes, coins and stats come back as calls to this thread's ledger.
+// A component placed in a Node worker thread (imported as Thread: neither the worker service nor a mining loop): the
+// same ComponentSpec, started there by thread.ts and driven by calls across the thread's port, so that rng, hasher
+// and the mining loops use every core. A worker group there keeps its ledger here: its flushes, coins and stats come
+// back as calls to this thread's ledger.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker as Thread } from 'node:worker_threads';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config, FaultSettings } from '../config.js';
 import type { FlushBatch, Ledger } from '../ledger/ledger.js';
+import type { Deadline } from '../platform/deadline.js';
 import { Rpc } from '../platform/rpc.js';
 import type { WorkerStats } from '../telemetry.js';
 import { type ComponentSpec, type GroupTotals, type InstanceHandle, loopbackFor, type WorkersHandle } from './components.js';
-
-/** Time left for a thread's answer to cross back to this thread at stop. */
-const REPLY_MS = 50;
 
 /** What thread.ts receives. */
 export interface ThreadData {
@@ -28,7 +28,7 @@ function entry(): URL {
 
 export class ThreadComponent implements InstanceHandle, WorkersHandle {
   port = 0;
-  private worker?: Worker;
+  private thread?: Thread;
   private rpc?: Rpc;
   private count: number;
   private final?: GroupTotals;
@@ -51,9 +51,9 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
   }
 
   async start(): Promise<void> {
-    const worker = new Worker(entry(), { workerData: this.data, name: this.name });
-    const rpc = new Rpc(worker);
-    this.worker = worker;
+    const thread = new Thread(entry(), { workerData: this.data, name: this.name });
+    const rpc = new Rpc(thread);
+    this.thread = thread;
     this.rpc = rpc;
     const { ledger } = this;
     if (ledger) {
@@ -65,23 +65,24 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
     }
     const started = new Promise<number>((resolve, reject) => {
       rpc.serve({ started: (port: number) => resolve(port) });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`${this.name}: its thread exited (${code}) before it started`)));
+      thread.once('error', reject);
+      thread.once('exit', (code) => reject(new Error(`${this.name}: its thread exited (${code}) before it started`)));
     });
     this.port = await started;
-    worker.on('exit', () => rpc.fail(`${this.name}: its thread has exited`));
+    thread.on('exit', () => rpc.fail(`${this.name}: its thread has exited`));
   }
 
-  /** Asks the thread to stop its component (workers flush) and end; cut at the deadline. */
-  async stop(deadlineMs: number): Promise<void> {
-    const { worker, rpc } = this;
-    if (!worker || !rpc) return;
-    // The thread's component stops by the deadline less the time its answer (the final totals) needs to come back.
-    const stopped = rpc.callWithin<GroupTotals | null>(Math.max(1, deadlineMs), 'stop', Math.max(0, deadlineMs - REPLY_MS)).then((totals) => {
+  /** Asks the thread to stop its component (workers flush) by the same deadline (threads share the clock) and
+   *  end; a thread still running at the deadline is terminated. */
+  async stop(deadline: Deadline): Promise<void> {
+    const { thread, rpc } = this;
+    if (!thread || !rpc) return;
+    this.rpc = undefined;
+    const stopped = rpc.callWithin<GroupTotals | null>(Math.max(1, deadline.remaining()), 'stop', deadline.at).then((totals) => {
       if (totals) this.final = totals;
     });
-    await stopped.catch(() => undefined);
-    await worker.terminate();
+    await deadline.within(stopped.catch(() => undefined));
+    await deadline.within(thread.terminate());
   }
 
   async tune(next: Record<string, number>): Promise<void> {
@@ -99,6 +100,18 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
 
   async setTargets(targets: { rng?: string[]; hasher?: string[] }): Promise<void> {
     await this.rpc?.call('setTargets', targets);
+  }
+
+  /** After stop: the thread's final figures (zero when it was cut before it answered). */
+  /** This thread's loops' metrics, as prom-client's JSON (for an AggregatorRegistry in this thread). */
+  async metrics(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return (await this.rpc?.call<MetricObjectWithValues<MetricValue<string>>[]>('metrics')) ?? [];
+  }
+
+  /** Its loops' liveness and readiness (null = fine). */
+  async health(): Promise<{ live: string | null; ready: string | null }> {
+    if (!this.rpc) return { live: 'stopped', ready: 'stopped' };
+    return this.rpc.call('health');
   }
 
   async totals(): Promise<GroupTotals> {

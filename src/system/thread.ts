@@ -3,6 +3,7 @@
 // parent's calls until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FlushBatch, Ledger } from '../ledger/ledger.js';
+import { Deadline } from '../platform/deadline.js';
 import { flushLogs, serviceLogger, setPrefixWidth } from '../platform/logger.js';
 import { Rpc } from '../platform/rpc.js';
 import type { WorkerStats } from '../telemetry.js';
@@ -40,8 +41,11 @@ if (spec.kind === 'workers') {
     setTargets: (t: { rng?: string[]; hasher?: string[] }) => c.setTargets(t),
     tune: (next: { delayMs: number }) => c.tune(next),
     totals: () => c.totals(),
-    stop: async (deadlineMs: number) => {
-      await c.stop(deadlineMs);
+    // For the one admin listener in the parent (METRICS_PORT under --turbo): this thread's loops.
+    metrics: () => c.group?.registry.getMetricsAsJSON() ?? [],
+    health: () => ({ live: c.group?.liveness() ?? null, ready: c.group?.readiness() ?? null }),
+    stop: async (at: number) => {
+      await c.stop(new Deadline(at));
       flushLogs();
       return c.totals();
     },
@@ -53,8 +57,8 @@ if (spec.kind === 'workers') {
   rpc.serve({
     tune: (next: Record<string, number>) => c.tune(next),
     setFaults: (f: Parameters<typeof c.setFaults>[0]) => c.setFaults(f),
-    stop: async (deadlineMs: number) => {
-      await c.stop(deadlineMs);
+    stop: async (at: number) => {
+      await c.stop(new Deadline(at));
       flushLogs();
       return null;
     },

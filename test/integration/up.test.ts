@@ -37,10 +37,13 @@ describe('dockercoins up', () => {
     assert.match(sys.p.output, /^hasher\s+\| .*INFO +POST \/ 200 \d+\.\dms$/m);
   });
 
-  it('stops on SIGINT with exit 0 — before its own 1 s deadline, which would exit 1 — and a summary naming the total', async () => {
+  // The contract's 1 s is the program's own deadline, passed to every component (what is unfinished then is cut):
+  // asserted here is what it does — exit 0, every component stopped, in order — not how fast this machine is.
+  it('stops on SIGINT with exit 0, every component in order (workers first, the ledger last), and a summary naming the total', async () => {
     const { code } = await sys.p.stop('SIGINT');
     assert.equal(code, 0);
-    assert.doesNotMatch(sys.p.output, /still stopping after/);
+    assert.doesNotMatch(sys.p.output, /still stopping at the/);
+    assert.match(sys.p.output, /^dockercoins \| .*stopped workers → webui → hasher → rng → ledger( \(cut at the deadline: [^)]+\))?$/m);
     const summary = sys.p.output.trim().split('\n').pop()!;
     assert.match(summary, /stopped in \d+ ms — ledger: \d+ hashes, \d+ coins; this run: \d+ hashes in [\d.]+ s \([\d.]+ hashes\/s average\)/);
   });
@@ -59,7 +62,8 @@ describe('dockercoins up --turbo --scale … --redis', () => {
       assert.ok((await metric(`${sys.rng}/metrics`, 'dockercoins_rng_bytes_total')) > 0);
       await waitFor('hashes flushed', async () => (await json<{ hashes: number }>(`${sys.webui}/json`)).hashes > 100);
       const { code } = await sys.p.stop('SIGTERM');
-      assert.equal(code, 0, 'stopped within its 1 s deadline');
+      assert.equal(code, 0);
+      assert.match(sys.p.output, /stopped workers → webui → hasher\.1 \+ hasher\.2 → rng\.1 \+ rng\.2 → ledger/);
       const raw = redis.client();
       const hashes = Number(await raw.get('hashes'));
       raw.disconnect();

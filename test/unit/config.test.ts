@@ -25,7 +25,7 @@ describe('config', () => {
     assert.equal(c.worker.flushIntervalMs, 1000);
     assert.equal(c.ledger.namespace, '');
     assert.equal(c.log.level, 'info');
-    assert.deepEqual({ ...c.up }, { webuiPort: 8000, rngPort: 8001, hasherPort: 8002 });
+    assert.deepEqual({ ...c.up }, { webuiPort: 8000, rngPort: 8001, hasherPort: 8002, turboThreads: 0 });
     assert.equal(c.given.size, 0);
   });
 

@@ -67,7 +67,7 @@ describe('worker', () => {
       await g.start(1);
       await waitFor('some coins', async () => coins.length >= 5, 15_000);
       await g.stop();
-      const w = g.workers[0]!;
+      const w = g.loops[0]!;
       const served = await metricOf(s.hasher.app, 'dockercoins_hasher_hashes_total');
       const { hashes, coins: kept } = await ledger.accounts.totals();
       assert.equal(hashes, w.units, 'every unit done is in the ledger');
@@ -121,7 +121,7 @@ describe('worker', () => {
       const after = await served();
       assert.ok(after[1]! > mid[1]! + 20 && after[2]! > mid[2]! + 20);
       assert.ok(
-        g.workers.every((w) => w.readiness() === null),
+        g.loops.every((w) => w.readiness() === null),
         'no errors while the rotation changed',
       );
     } finally {
@@ -137,14 +137,14 @@ describe('worker', () => {
       await g.start(1);
       await g.resize(6);
       assert.deepEqual(
-        g.workers.map((w) => w.name),
+        g.loops.map((w) => w.name),
         ['worker', 'worker.2', 'worker.3', 'worker.4', 'worker.5', 'worker.6'],
       );
-      await waitFor('every loop working', async () => g.workers.every((w) => w.units > 2));
+      await waitFor('every loop working', async () => g.loops.every((w) => w.units > 2));
       await g.resize(2);
       assert.equal(g.size, 2);
       const t = g.totals();
-      assert.equal(t.unflushed - g.workers.reduce((n, w) => n + w.unflushed, 0), 0, 'loops that left flushed everything');
+      assert.equal(t.unflushed - g.loops.reduce((n, w) => n + w.unflushed, 0), 0, 'loops that left flushed everything');
       const abandoned = await metricOf(s.rngs[0]!.app, 'dockercoins_rng_abandoned_total');
       assert.equal(abandoned, 0, 'no unit was cut short');
       await g.stop();
@@ -163,7 +163,7 @@ describe('worker', () => {
     const rngApp = s.apps.get('http://10.0.1.1:80')!;
     try {
       await g.start(1);
-      const w = g.workers[0]!;
+      const w = g.loops[0]!;
       await waitFor('units', async () => w.units >= 50);
       s.apps.delete('http://10.0.1.1:80');
       const before = w.units;
@@ -209,7 +209,7 @@ describe('worker', () => {
     const { g } = group(s, ledger);
     try {
       await g.start(1);
-      const w = g.workers[0]!;
+      const w = g.loops[0]!;
       await sleep(500);
       assert.match(w.readiness() ?? '', /ledger/);
       down = false;
@@ -230,7 +230,7 @@ describe('worker', () => {
       await g.start(1);
       await waitFor('units', async () => g.totals().units >= 100);
       await g.stop();
-      const w = g.workers[0]!;
+      const w = g.loops[0]!;
       const text = await renderMetrics(g.registry);
       const stats = w.stats();
       assert.equal(sample(text, 'dockercoins_worker_units_total', 'worker="worker"'), stats.units);
@@ -266,7 +266,7 @@ describe('coins', () => {
     const { g } = group(s, ledger);
     try {
       await g.start(2);
-      await waitFor('3000 units', async () => g.workers.reduce((n, w) => n + w.units, 0) >= 3000, 30_000);
+      await waitFor('3000 units', async () => g.loops.reduce((n, w) => n + w.units, 0) >= 3000, 30_000);
       await g.stop();
       assert.ok(
         kept.every((hex) => hex.startsWith('00')),

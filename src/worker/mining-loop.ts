@@ -1,5 +1,6 @@
-// One worker: a work loop with its accounting (Tally) and its observer. Every FLUSH_INTERVAL_MS it adds its units
-// to the ledger and posts its running totals to the stats board for the dashboard.
+// One mining loop — one of the loops the worker service runs (not a Node Worker thread): the work loop with its
+// accounting (Tally) and its observer. Every FLUSH_INTERVAL_MS it adds its units to the ledger and posts its
+// running totals to the stats board for the dashboard.
 import { randomBytes } from 'node:crypto';
 import type { WorkerSettings } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -12,7 +13,7 @@ import { LoopObserver } from './observer.js';
 import { Tally } from './tally.js';
 import type { Upstream } from './upstream.js';
 
-export interface WorkerOptions {
+export interface MiningLoopOptions {
   name: string;
   settings: WorkerSettings;
   ledger: Pick<Ledger, 'accounts' | 'board'>;
@@ -23,7 +24,7 @@ export interface WorkerOptions {
   tracer?: Tracer;
 }
 
-export class Worker implements LoopReading {
+export class MiningLoop implements LoopReading {
   readonly name: string;
   readonly id: string;
   readonly startedAt = Date.now();
@@ -35,7 +36,7 @@ export class Worker implements LoopReading {
   private flushTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
 
-  constructor(private readonly opts: WorkerOptions) {
+  constructor(private readonly opts: MiningLoopOptions) {
     this.name = opts.name;
     this.id = `${opts.settings.hostname}-${process.pid}-${opts.name}-${randomBytes(3).toString('hex')}`;
     this.observer = new LoopObserver(opts.metrics);
