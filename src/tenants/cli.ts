@@ -4,10 +4,12 @@ import { hostname } from 'node:os';
 import { connectEngine, pingEngine } from '../engine/docker.js';
 import { UsageError } from '../usage.js';
 import { checkClassId, checkTenantName, DEFAULT_CLASS } from './names.js';
-import { addTenant, imagesFor, listTenants, removeAll, removeTenant, type Scope, scaleTenant } from './provision.js';
+import { addExternalTenant, addTenant, imagesFor, listTenants, removeAll, removeTenant, type Scope, scaleTenant } from './provision.js';
 import { DEFAULT_POOL, parseCidr } from './subnets.js';
 
 export const TENANT_USAGE = `usage: dockercoins tenant add NAME [--workers N] [--port P] [--public-host H] [--subnet-pool CIDR]
+       dockercoins tenant add NAME --compose|--swarm [--public-host H] > NAME.env
+         (only its network and Redis user: its services from compose.tenant.yml or stacks/tenant.yml)
        dockercoins tenant list [--json]
        dockercoins tenant remove NAME | --all
        dockercoins tenant scale NAME worker=N
@@ -64,7 +66,7 @@ export async function tenantCommand(args: string[], env: Env): Promise<void> {
 
 async function run(args: string[], env: Env): Promise<void> {
   const [verb, ...rest] = args;
-  const { options, positional } = parseOptions(rest, ['workers', 'port', 'public-host', 'subnet-pool', 'class'], ['json', 'all']);
+  const { options, positional } = parseOptions(rest, ['workers', 'port', 'public-host', 'subnet-pool', 'class'], ['json', 'all', 'compose', 'swarm']);
   const classId = checkClassId(options.get('class') ?? DEFAULT_CLASS);
   const log = (line: string) => console.error(`dockercoins: ${line}`);
   if (verb === 'add') {
@@ -80,7 +82,21 @@ async function run(args: string[], env: Env): Promise<void> {
     }
     const publicHost = options.get('public-host') ?? hostname();
     if (!/^[A-Za-z0-9.:[\]-]+$/.test(publicHost)) throw new UsageError(`--public-host: not a host name: ${JSON.stringify(publicHost)}`);
+    const external = options.has('compose') ? 'compose' : options.has('swarm') ? 'swarm' : null;
+    if (options.has('compose') && options.has('swarm')) throw new UsageError('--compose or --swarm, not both');
+    if (external && (options.has('workers') || options.has('port')))
+      throw new UsageError(`--${external}: workers and port are the ${external === 'compose' ? 'Compose project' : 'stack'}'s (docs/tenants.md)`);
     const s = await scopeFor(classId, env, log);
+    if (external) {
+      const t = await addExternalTenant(s, name, { subnetPool: pool, driver: external === 'swarm' ? 'overlay' : 'bridge' });
+      log(
+        `${t.created ? 'added' : 'exists:'} ${name} for ${external === 'compose' ? 'Compose' : 'a Swarm stack'}: network ${t.network}, Redis user ${name} (docs/tenants.md)`,
+      );
+      // An env file: `docker compose --env-file NAME.env …` reads it; for `docker stack deploy`: set -a; . ./NAME.env
+      const vars = { TENANT_NETWORK: t.network, DOCKERCOINS_CLASS: classId, DOCKERCOINS_NAMESPACE: name, PUBLIC_HOST: publicHost, REDIS_URL: t.redisUrl };
+      for (const [k, v] of Object.entries(vars)) console.log(`${k}=${v}`);
+      return;
+    }
     const { created, tenant } = await addTenant(s, name, { workers, port, publicHost, subnetPool: pool });
     console.log(`${created ? 'added' : 'exists:'} ${tenant.name}  ${tenant.url}  workers=${tenant.workers}  ${tenant.state}`);
     return;

@@ -20,6 +20,8 @@ export const LABEL = {
   service: 'dockercoins.service',
   role: 'dockercoins.role',
   publicHost: 'dockercoins.public-host',
+  /** On a tenant's network: its REDIS_URL (user and password), so a repeated `add` and a Compose tenant get the same. */
+  redisUrl: 'dockercoins.redis-url',
 } as const;
 
 export function checkTenantName(name: string): string {

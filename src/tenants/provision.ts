@@ -3,7 +3,7 @@
 // with an ACL user per tenant. The engine's labels are the only state: list, scale and remove read them back.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { containersLabelled, type Engine, execIn, isConflict, isNotFound, networksLabelled } from '../engine/docker.js';
+import { containersLabelled, type Engine, execIn, isConflict, isNotFound, networksLabelled, swarmState } from '../engine/docker.js';
 import { LABEL, namesOf, type TenantService } from './names.js';
 import { REDIS_START, TENANT_COMMANDS, tenantAclRule, tenantKeyPattern, tenantRedisUrl, UNLINK_PREFIX_LUA } from './redis-acl.js';
 import { containerCapacity, DEFAULT_POOL, freeSubnets } from './subnets.js';
@@ -148,7 +148,10 @@ async function attachRedis(s: Scope, redis: SharedRedis, network: string): Promi
 
 // ---- networks ----
 
-async function ensureNetwork(s: Scope, tenant: string, pool: string): Promise<string> {
+/** bridge: the provisioner's and Compose's tenants; overlay (attachable, so the shared Redis can join): Swarm stacks. */
+export type TenantDriver = 'bridge' | 'overlay';
+
+async function ensureNetwork(s: Scope, tenant: string, pool: string, labels: Record<string, string>, driver: TenantDriver): Promise<string> {
   const name = namesOf(s.classId).network(tenant);
   const mine = await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant });
   if (mine[0]) return mine[0].Name;
@@ -162,10 +165,11 @@ async function ensureNetwork(s: Scope, tenant: string, pool: string): Promise<st
     try {
       await s.engine.createNetwork({
         Name: name,
-        Driver: 'bridge',
+        Driver: driver,
+        Attachable: driver === 'overlay',
         CheckDuplicate: true,
         IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
-        Labels: { [LABEL.class]: s.classId, [LABEL.tenant]: tenant },
+        Labels: { ...labels, [LABEL.class]: s.classId, [LABEL.tenant]: tenant },
       });
       return name;
     } catch (err) {
@@ -266,6 +270,56 @@ async function existingPassword(s: Scope, containers: Docker.ContainerInfo[]): P
   return null;
 }
 
+/** The tenant's password on its network's label (networks made before that label have it in their containers only). */
+async function networkPassword(s: Scope, tenant: string): Promise<string | null> {
+  const [net] = await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant });
+  const url = net?.Labels?.[LABEL.redisUrl];
+  return url ? decodeURIComponent(new URL(url).password) : null;
+}
+
+/**
+ * What every tenant needs before its services: its network (labelled with its REDIS_URL), the shared Redis attached
+ * to it as `redis`, and its ACL user. The password is the one its containers or its network already have, else new;
+ * the network's label decides when two `add`s of one tenant race.
+ */
+async function prepareTenant(
+  s: Scope,
+  tenant: string,
+  pool: string,
+  containers: Docker.ContainerInfo[],
+  driver: TenantDriver = 'bridge',
+): Promise<{ network: string; redisUrl: string }> {
+  const known = (await existingPassword(s, containers)) ?? (await networkPassword(s, tenant));
+  const label = { [LABEL.redisUrl]: tenantRedisUrl(tenant, known ?? randomBytes(18).toString('hex')) };
+  const network = await ensureNetwork(s, tenant, pool, label, driver);
+  const password = known ?? (await networkPassword(s, tenant));
+  if (!password) throw new Error(`${network} has no ${LABEL.redisUrl} label: not a network this provisioner made`);
+  const redis = await ensureRedis(s, network);
+  await attachRedis(s, redis, network);
+  await redisCli(s, redis, ['acl', 'setuser', tenant, ...tenantAclRule(tenant, password)]);
+  await redisCli(s, redis, ['acl', 'save']);
+  return { network, redisUrl: tenantRedisUrl(tenant, password) };
+}
+
+export interface ExternalTenant {
+  /** False when the tenant's network was there already (a repeated `add --compose`: same network, same password). */
+  created: boolean;
+  network: string;
+  redisUrl: string;
+}
+
+/**
+ * A tenant whose services a Compose project (compose.tenant.yml, a bridge) or a Swarm stack (stacks/tenant.yml, an
+ * attachable overlay) runs: only its network, its place in the shared Redis and its REDIS_URL. Their containers carry
+ * the tenant labels, so list, remove and the class page treat it as any tenant.
+ */
+export async function addExternalTenant(s: Scope, tenant: string, o: { subnetPool?: string; driver: TenantDriver }): Promise<ExternalTenant> {
+  if (o.driver === 'overlay' && (await swarmState(s.engine)) !== 'active') throw new Error('a Swarm tenant needs an active swarm (docker swarm init)');
+  const existed = (await networksLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant })).length > 0;
+  const { network, redisUrl } = await prepareTenant(s, tenant, o.subnetPool ?? DEFAULT_POOL, await tenantContainers(s, tenant), o.driver);
+  return { created: !existed, network, redisUrl };
+}
+
 export interface AddResult {
   created: boolean;
   tenant: TenantInfo;
@@ -277,14 +331,8 @@ export async function addTenant(s: Scope, tenant: string, o: AddOptions): Promis
   const before = await tenantContainers(s, tenant);
   const capacity = containerCapacity() - 4;
   if (o.workers > capacity) throw new Error(`at most ${capacity} workers per tenant (its /27 network)`);
-  const network = await ensureNetwork(s, tenant, o.subnetPool ?? DEFAULT_POOL);
-  const redis = await ensureRedis(s, network);
-  await attachRedis(s, redis, network);
-  const password = (await existingPassword(s, before)) ?? randomBytes(18).toString('hex');
-  await redisCli(s, redis, ['acl', 'setuser', tenant, ...tenantAclRule(tenant, password)]);
-  await redisCli(s, redis, ['acl', 'save']);
-
-  const redisEnv = [`REDIS_URL=${tenantRedisUrl(tenant, password)}`];
+  const { network, redisUrl } = await prepareTenant(s, tenant, o.subnetPool ?? DEFAULT_POOL, before);
+  const redisEnv = [`REDIS_URL=${redisUrl}`];
   const hadWorkers = before.filter((c) => serviceOf(c) === 'worker').map(workerIndex);
   const workerIndexes = hadWorkers.length > 0 ? hadWorkers : Array.from({ length: o.workers }, (_, i) => i + 1);
   const specs: Spec[] = [

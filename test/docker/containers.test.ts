@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { engineReachable, ownEngine, type Service, TEST_REGISTRY, testImages } from '../helpers/images.js';
 import { json, waitFor } from '../helpers/net.js';
+import { CLI } from '../helpers/proc.js';
 import { measureRate } from '../helpers/rate.js';
 import { needs, skipOrFail } from '../helpers/skip.js';
 
@@ -374,5 +375,160 @@ describe('Swarm stack', { skip: swarmSkip }, () => {
     assert.match(update, /"FailureAction":"rollback"/);
     const workers = await sh('docker', ['service', 'inspect', `${stack}_worker`, '--format', '{{.Spec.Mode.Replicated.Replicas}}']);
     assert.equal(workers.trim(), '10');
+  });
+
+  it('a stack per tenant: two stacks side by side, each its own overlay network, Redis and dashboard port', async (t) => {
+    // docs/tenants.md "Swarm": the stack file unchanged; port 0 = the engine picks a host port for each task.
+    const tenants = [`${stack}-a`, `${stack}-b`] as const;
+    const ports = { WEBUI_PORT: '0', RNG_PORT: '0', HASHER_PORT: '0' };
+    const task = async (service: string) => (await sh('docker', ['ps', '-q', '-f', `name=${service}.`])).trim().split('\n')[0] || '';
+    /** The dashboard of a tenant's webui task, on the host port the engine gave it; 0 while there is no task. */
+    const dashboard = async (name: string) => {
+      const id = await task(`${name}_webui`);
+      return id ? Number((await sh('docker', ['port', id, '80/tcp'])).trim().split('\n')[0]!.split(':').pop()) : 0;
+    };
+    const hashes = async (name: string) => {
+      const port = await dashboard(name).catch(() => 0);
+      return port ? (await json<{ hashes: number }>(`http://127.0.0.1:${port}/json`).catch(() => ({ hashes: 0 }))).hashes : 0;
+    };
+    const ipOf = async (id: string) =>
+      Object.values(
+        JSON.parse(await sh('docker', ['inspect', '--format', '{{json .NetworkSettings.Networks}}', id])) as Record<string, { IPAddress: string }>,
+      )[0]!.IPAddress;
+    // A ref'd timer: a fetch to a port whose task is still starting can leave only unref'd timers (AbortSignal.timeout)
+    // behind, and node:test would end the run with "Promise resolution is still pending".
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      for (const name of tenants) {
+        await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'stacks/dockercoins.yml', name], { ...imageEnv(), ...ports });
+        await sh('docker', ['service', 'scale', '--detach', `${name}_worker=1`]);
+      }
+      for (const name of tenants) {
+        const first = await waitFor(`${name} mining`, async () => (await hashes(name)) || false, 180_000, 1000);
+        await waitFor(`${name} hashes growing`, async () => (await hashes(name)) > first + 5, 90_000, 1000);
+      }
+      const [pa, pb] = [await dashboard(tenants[0]), await dashboard(tenants[1])];
+      t.diagnostic(`dashboards: ${tenants[0]} on ${pa}, ${tenants[1]} on ${pb}`);
+      assert.ok(pa > 0 && pb > 0 && pa !== pb && pa !== 8000 && pb !== 8000, 'each tenant its own host port');
+      for (const name of tenants) {
+        const driver = await sh('docker', ['network', 'inspect', '--format', '{{.Driver}} {{.Scope}}', `${name}_default`]);
+        assert.equal(driver.trim(), 'overlay swarm', `${name} has its own overlay network`);
+      }
+      // Each tenant's own Redis counts its own hashes (a stack is a namespace: no key prefix needed).
+      const redisHashes = async (name: string) => Number((await sh('docker', ['exec', await task(`${name}_redis`), 'redis-cli', 'get', 'hashes'])).trim());
+      const [ha, hb] = [await redisHashes(tenants[0]), await redisHashes(tenants[1])];
+      t.diagnostic(`hashes in each stack's Redis: ${ha} and ${hb}`);
+      assert.ok(ha > 0 && hb > 0);
+      // From A's worker: `rng` is A's rng only, and B's rng does not answer (separate overlays).
+      const aWorker = await task(`${tenants[0]}_worker`);
+      const [aRng, bRng] = [await ipOf(await task(`${tenants[0]}_rng`)), await ipOf(await task(`${tenants[1]}_rng`))];
+      const probe = await sh('docker', [
+        'exec',
+        aWorker,
+        'node',
+        '--input-type=module',
+        '-e',
+        `const dns = await import('node:dns');
+         const names = (await dns.promises.lookup('rng', { all: true })).map((a) => a.address).join(',');
+         const r = await fetch('http://${bRng}/', { signal: AbortSignal.timeout(3000) }).then((r) => 'reached ' + r.status, (e) => 'unreachable ' + (e.cause?.code ?? e.name));
+         console.log(names, r);`,
+      ]);
+      t.diagnostic(`from ${tenants[0]}'s worker: rng → ${probe.trim()} (A's rng ${aRng}, B's ${bRng})`);
+      assert.match(probe.trim(), new RegExp(`^${aRng.replace(/\./g, '\\.')} unreachable`));
+      // Removing one tenant's stack leaves the other mining.
+      await sh('docker', ['stack', 'rm', tenants[0]]);
+      const before = await hashes(tenants[1]);
+      await waitFor(`${tenants[1]} still mining`, async () => (await hashes(tenants[1])) > before + 3, 60_000, 1000);
+      await waitFor(`${tenants[0]} gone`, async () => (await sh('docker', ['ps', '-aq', '-f', `name=${tenants[0]}_`])).trim() === '', 60_000, 1000);
+    } finally {
+      clearInterval(keepAlive);
+      for (const name of tenants) await sh('docker', ['stack', 'rm', name]).catch(() => undefined);
+      // `stack rm` keeps volumes: each stack's Redis volume goes once its task is gone.
+      for (const name of tenants)
+        await waitFor(
+          `${name}_redis-data removed`,
+          () =>
+            sh('docker', ['volume', 'rm', `${name}_redis-data`]).then(
+              () => true,
+              (err: Error) => /no such volume/i.test(err.message),
+            ),
+          60_000,
+          1000,
+        );
+    }
+  });
+  it('stacks as tenants of one shared Redis: tenant add --swarm + stacks/tenant.yml, each key under its prefix, NOPERM across', async (t) => {
+    const classId = `dcs${process.pid.toString(36)}`;
+    const tenants = ['sa', 'sb'] as const;
+    const stackOf = (x: string) => `${classId}-${x}`;
+    const cli = (...args: string[]) => sh('node', [CLI, ...args, '--class', classId]);
+    const adminRedis = (args: string) => sh('docker', ['exec', `${classId}-redis`, 'sh', '-c', `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ${args}`]);
+    const vars: Record<string, Record<string, string>> = {};
+    const keepAlive = setInterval(() => undefined, 1000);
+    const dashboard = async (x: string) => {
+      const id = (await sh('docker', ['ps', '-q', '-f', `name=${stackOf(x)}_webui.`])).trim().split('\n')[0];
+      return id ? Number((await sh('docker', ['port', id, '80/tcp'])).trim().split('\n')[0]!.split(':').pop()) : 0;
+    };
+    const hashes = async (x: string) => {
+      const port = await dashboard(x).catch(() => 0);
+      return port ? (await json<{ hashes: number }>(`http://127.0.0.1:${port}/json`).catch(() => ({ hashes: 0 }))).hashes : 0;
+    };
+    try {
+      assert.match(
+        await sh('node', [CLI, 'tenant', 'add', 'sa', '--swarm', '--port', '9', '--class', classId]).catch((e: Error) => e.message),
+        /workers and port are the stack's/,
+      );
+      for (const x of tenants) {
+        vars[x] = Object.fromEntries(
+          (await cli('tenant', 'add', x, '--swarm'))
+            .trim()
+            .split('\n')
+            .map((l) => l.split(/=(.*)/s, 2) as [string, string]),
+        );
+        assert.equal(JSON.parse(await sh('docker', ['network', 'inspect', vars[x]!.TENANT_NETWORK!]))[0].Attachable, true, 'an attachable overlay');
+        await sh('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', 'stacks/dockercoins.yml', '-c', 'stacks/tenant.yml', stackOf(x)], {
+          ...imageEnv(),
+          ...vars[x],
+          WEBUI_PORT: '0',
+          RNG_PORT: '0',
+          HASHER_PORT: '0',
+        });
+        await sh('docker', ['service', 'scale', '--detach', `${stackOf(x)}_worker=1`]);
+      }
+      for (const x of tenants) await waitFor(`${x} mining`, async () => (await hashes(x)) > 0, 180_000, 1000);
+      const keys = (await adminRedis('--scan')).trim().split('\n').sort();
+      t.diagnostic(`keys in the shared Redis: ${keys.join(' ')}`);
+      for (const x of tenants) assert.ok(keys.includes(`${x}:hashes`), `${x}:hashes in the shared Redis`);
+      assert.ok(
+        keys.every((k) => tenants.some((x) => k.startsWith(`${x}:`))),
+        'every key under a tenant prefix',
+      );
+      for (const x of tenants)
+        assert.equal((await sh('docker', ['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', `${stackOf(x)}_redis`])).trim(), '0');
+      const listed = JSON.parse(await cli('tenant', 'list', '--json')) as { name: string; state: string }[];
+      assert.deepEqual(
+        listed.map((l) => [l.name, l.state]),
+        tenants.map((x) => [x, 'running']),
+      );
+      // As sa, from a container on sa's network.
+      const pw = decodeURIComponent(new URL(vars.sa!.REDIS_URL!).password);
+      const script = ['GET sb:hashes', 'SET sb:hashes 0', "KEYS '*'", 'GET sa:hashes']
+        .map((c) => `redis-cli -h redis --user sa --pass '${pw}' --no-auth-warning ${c} 2>&1 | head -n 1`)
+        .join('; ');
+      const lines = (await sh('docker', ['run', '--rm', '--network', vars.sa!.TENANT_NETWORK!, '--entrypoint', 'sh', 'redis:7-alpine', '-c', script]))
+        .trim()
+        .split('\n');
+      t.diagnostic(`as sa: GET sb:hashes | SET sb:hashes | KEYS * | GET sa:hashes →\n${lines.join('\n')}`);
+      for (const l of lines.slice(0, 3)) assert.match(l, /^NOPERM/);
+      assert.match(lines[3]!, /^\d+$/);
+    } finally {
+      clearInterval(keepAlive);
+      for (const x of tenants) await sh('docker', ['stack', 'rm', stackOf(x)]).catch(() => undefined);
+      await waitFor('the stacks’ tasks gone', async () => (await sh('docker', ['ps', '-aq', '-f', `name=${classId}-s`])).trim() === '', 60_000, 1000);
+      // The overlay networks go once the tasks have left them (then the shared Redis and its volume).
+      await waitFor('tenant remove --all', () => cli('tenant', 'remove', '--all').then(() => true), 60_000, 2000);
+    }
+    assert.equal((await sh('docker', ['network', 'ls', '-q', '--filter', `label=dockercoins.class=${classId}`])).trim(), '', 'no network left');
+    assert.equal((await sh('docker', ['ps', '-aq', '--filter', `label=dockercoins.class=${classId}`])).trim(), '', 'no container left');
   });
 });

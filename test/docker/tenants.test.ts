@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { engineReachable, ROOT, testImages } from '../helpers/images.js';
@@ -244,5 +245,117 @@ describe('tenants on the Docker engine (a class of 3)', {
     assert.deepEqual(await ids('label=dockercoins.class'), []);
     assert.equal(await docker('network', 'ls', '-q', '--filter', `label=dockercoins.class=${CLASS}`), '');
     assert.equal((await sh('docker', ['volume', 'inspect', `${CLASS}-redis-data`])).code, 1);
+  });
+});
+
+// Compose projects as tenants (compose.tenant.yml): `tenant add NAME --compose` makes the network and the Redis user,
+// the project's network is that tenant network, and its worker and webui log in to the class's shared Redis.
+describe('Compose projects as tenants of the shared Redis (tenant add --compose, compose.tenant.yml)', {
+  skip: needs(engine, 'no Docker engine reachable (scripts/test.sh starts one when run as root on Debian)'),
+  timeout: 600_000,
+}, () => {
+  const TENANTS = ['t22-ca', 't22-cb'] as const;
+  const envFile = (t: string) => `${ROOT}.test-artifacts/${CLASS}-${t}.env`;
+  const project = (t: string) => `${CLASS}-${t}`;
+  const compose = (t: string, ...args: string[]) =>
+    sh('docker-compose', ['--env-file', envFile(t), '-p', project(t), '-f', 'compose.yml', '-f', 'compose.tenant.yml', ...args], {
+      WEBUI_PORT: '0',
+      RNG_PORT: '0',
+      HASHER_PORT: '0',
+    });
+  const composeOk = async (t: string, ...args: string[]) => {
+    const r = await compose(t, ...args);
+    assert.equal(r.code, 0, `docker-compose -p ${project(t)} ${args.join(' ')} → exit ${r.code}\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const vars = (t: string) =>
+    Object.fromEntries(
+      readFileSync(envFile(t), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s, 2) as [string, string]),
+    );
+  const webuiPort = async (t: string) => Number((await composeOk(t, 'port', 'webui', '80')).split(':').pop());
+  const projectContainers = async (t: string) =>
+    (await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${project(t)}`)).split('\n').filter(Boolean);
+
+  let keepAlive: NodeJS.Timeout | undefined; // as above: a ref'd timer while dashboards are polled
+  before(() => {
+    keepAlive = setInterval(() => undefined, 1000);
+    mkdirSync(`${ROOT}.test-artifacts`, { recursive: true });
+    const images = testImages();
+    env = { REGISTRY: images.rng.split('/')[0]!, TAG: images.rng.split(':')[1]! };
+  });
+  after(async () => {
+    for (const t of TENANTS) if (existsSync(envFile(t))) await compose(t, 'down', '-v', '--remove-orphans');
+    await cli(['tenant', 'remove', '--all']);
+    for (const t of TENANTS) rmSync(envFile(t), { force: true });
+    clearInterval(keepAlive);
+  });
+
+  it('tenant add --compose prints the env file (network, class, tenant, REDIS_URL); a repeated add prints the same', async () => {
+    assert.equal((await cli(['tenant', 'add', 't22-ca', '--compose', '--workers', '2'])).code, 2, 'workers are the project’s');
+    for (const t of TENANTS) writeFileSync(envFile(t), await ok(['tenant', 'add', t, '--compose', '--public-host', 'class.example']), { mode: 0o600 });
+    const a = vars(TENANTS[0]);
+    assert.equal(a.TENANT_NETWORK, `${CLASS}-${TENANTS[0]}`);
+    assert.equal(a.DOCKERCOINS_NAMESPACE, TENANTS[0]);
+    assert.equal(a.DOCKERCOINS_CLASS, CLASS);
+    assert.match(a.REDIS_URL!, new RegExp(`^redis://${TENANTS[0]}:[0-9a-f]{36}@redis:6379$`));
+    assert.equal(await ok(['tenant', 'add', TENANTS[0], '--compose', '--public-host', 'class.example']), readFileSync(envFile(TENANTS[0]), 'utf8'));
+    assert.notEqual(vars(TENANTS[1]).REDIS_URL, a.REDIS_URL, 'a password per tenant');
+  });
+
+  it('two projects mine into the one shared Redis, each under its own prefix; the project’s own redis only stands in', async (t) => {
+    await Promise.all(TENANTS.map((x) => composeOk(x, 'up', '-d', '--no-build')));
+    for (const x of TENANTS) {
+      const port = await webuiPort(x);
+      await waitFor(
+        `${x} mining`,
+        async () => (await json<{ hashes: number }>(`http://127.0.0.1:${port}/json`).catch(() => ({ hashes: 0 }))).hashes > 0,
+        120_000,
+        1000,
+      );
+    }
+    const keys = (await adminRedis('--scan')).split('\n');
+    t.diagnostic(`keys in the shared Redis: ${keys.sort().join(' ')}`);
+    for (const x of TENANTS) assert.ok(keys.includes(`${x}:hashes`), `${x}:hashes in the shared Redis`);
+    assert.ok(
+      keys.every((k) => TENANTS.some((x) => k.startsWith(`${x}:`))),
+      'every key under a tenant prefix',
+    );
+    for (const x of TENANTS) {
+      const standIn = await inspect(`${project(x)}_redis_1`);
+      assert.equal(standIn.HostConfig.NetworkMode, 'none', 'the project’s redis is on no network');
+      const webui = await inspect(`${project(x)}_webui_1`);
+      assert.deepEqual(Object.keys(webui.NetworkSettings.Networks), [`${CLASS}-${x}`], 'the project runs on the tenant network only');
+    }
+    const listed: Listed[] = JSON.parse(await ok(['tenant', 'list', '--json']));
+    assert.deepEqual(
+      listed.map((x) => [x.name, x.workers, x.state]),
+      TENANTS.map((x) => [x, 1, 'running']),
+    );
+    assert.equal(listed[0]!.url, `http://class.example:${await webuiPort(TENANTS[0])}/`, 'the class page finds its dashboard');
+  });
+
+  it("isolation: with A's credentials B's keys and KEYS are refused (NOPERM); A's own keys answer", async (t) => {
+    const [a, b] = TENANTS;
+    const pw = decodeURIComponent(new URL(vars(a).REDIS_URL!).password);
+    const lines = await redisFrom(`${CLASS}-${a}`, a, pw, [`GET ${b}:hashes`, `SET ${b}:hashes 0`, "KEYS '*'", 'SCAN 0', `GET ${a}:hashes`]);
+    t.diagnostic(`as ${a}: GET ${b}:hashes | SET ${b}:hashes | KEYS * | SCAN 0 | GET ${a}:hashes →\n${lines.join('\n')}`);
+    for (const l of lines.slice(0, 4)) assert.match(l, /^NOPERM/);
+    assert.match(lines[4]!, /^\d+$/);
+  });
+
+  it('docker-compose down and tenant remove leave nothing of either tenant', async () => {
+    for (const x of TENANTS) {
+      await composeOk(x, 'down', '-v');
+      assert.match(await ok(['tenant', 'remove', x]), new RegExp(`^removed ${x}`));
+      assert.deepEqual(await projectContainers(x), []);
+      assert.equal((await sh('docker', ['network', 'inspect', `${CLASS}-${x}`])).code, 1, 'network gone');
+      assert.equal((await sh('docker', ['volume', 'inspect', `${project(x)}_redis-data`])).code, 1, 'volume gone');
+      assert.equal(await adminRedis(`--scan --pattern '${x}:*'`), '', 'keys gone');
+    }
+    assert.match(await ok(['tenant', 'remove', '--all']), /removed 0 tenant\(s\)/);
+    assert.deepEqual(await ids('label=dockercoins.class'), []);
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { probeHostFor } from '../../src/class/serve.js';
-import { integerOption, parseOptions } from '../../src/tenants/cli.js';
+import { integerOption, parseOptions, tenantCommand } from '../../src/tenants/cli.js';
 import { checkClassId, checkTenantName, namesOf } from '../../src/tenants/names.js';
 import { imagesFor } from '../../src/tenants/provision.js';
 import { REDIS_START, TENANT_COMMANDS, tenantAclRule, tenantRedisUrl } from '../../src/tenants/redis-acl.js';
@@ -120,6 +120,16 @@ describe('a tenant’s Redis ACL user', () => {
 });
 
 describe('tenant command line', () => {
+  it('add --compose / --swarm: not both, and no --workers or --port (the project or stack has those): usage errors before any engine call', async () => {
+    // DOCKER_HOST names no engine: a usage check that came after the engine call would fail with EngineUnreachable instead.
+    const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+    for (const args of [
+      ['add', 'acme', '--compose', '--swarm'],
+      ['add', 'acme', '--compose', '--workers', '2'],
+      ['add', 'acme', '--swarm', '--port', '9000'],
+    ])
+      await assert.rejects(tenantCommand(args, env), (e: Error) => e instanceof UsageError, args.join(' '));
+  });
   it('parses valued options, flags and positionals; unknown options are usage errors', () => {
     const { options, positional } = parseOptions(['add', 'acme', '--workers', '3', '--port=9000', '--json'], ['workers', 'port'], ['json']);
     assert.deepEqual(positional, ['add', 'acme']);
