@@ -287,7 +287,7 @@ async function originalSection(): Promise<void> {
 // ---- tracing: the same turbo all-in-one, every unit traced, side by side with tracing off -------------------------
 
 async function tracingSection(): Promise<void> {
-  console.log(`\nTracing: npm start -- --turbo --scale worker=8, off and at 100 % sampling to an OTLP/HTTP receiver, ${ROUNDS} alternating rounds`);
+  console.log(`\nTracing: npm start -- --turbo --scale worker=8, off, at 100 % and at 10 % sampling to an OTLP/HTTP receiver, ${ROUNDS} alternating rounds`);
   const receiver = await new OtlpReceiver().start();
   receiver.decode = false;
   const on = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on' };
@@ -313,7 +313,7 @@ async function tracingSection(): Promise<void> {
     name: 'turbo all-in-one, every unit traced',
     value: t.rate,
     unit: 'hashes/s',
-    ratio: { value: t.rate / a.rate, of: 'tracing off', goal: '≥ 85 %' },
+    ratio: { value: t.rate / a.rate, of: 'tracing off', goal: '≥ 60 %' },
     note: `${note(t)} · ${receiver.requests} exports, ${(receiver.bytes / 1e6).toFixed(0)} MB of spans received in all`,
   });
   report({
@@ -321,7 +321,7 @@ async function tracingSection(): Promise<void> {
     name: 'turbo all-in-one, one unit in ten traced',
     value: s.rate,
     unit: 'hashes/s',
-    ratio: { value: s.rate / a.rate, of: 'tracing off' },
+    ratio: { value: s.rate / a.rate, of: 'tracing off', goal: '≥ 85 %' },
     note: note(s),
   });
 }
