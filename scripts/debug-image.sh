@@ -34,6 +34,8 @@ ENV PATH=/opt/debug/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 # A tools container serves nothing: without this it inherits the base's check of port 80, turns unhealthy and Swarm
 # replaces the task (and its \$CID) every ~20 s.
 HEALTHCHECK NONE
+# root, as the slide's alpine container: ping needs a raw socket where the image's sh runs busybox's own ping applet.
+USER root
 CMD ["sleep", "1000000000"]
 DOCKERFILE
 docker build -q -t "$image" "$ctx" >/dev/null
