@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     },
     healthyOnClassPage: { min: Math.min(...healthySeen), max: Math.max(...healthySeen) },
     screenshot: shot,
-    note: 'one shared 2-core machine: other developers ran their own tests at the same time (see loadAverage); dockerd and containerd serve them too',
+    note: 'dockerd and containerd serve every container of the engine, not only the class: anything else running shows in loadAverage',
     loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
     at: new Date().toISOString(),
   };
