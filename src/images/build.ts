@@ -82,18 +82,20 @@ export function images(argv: string[], out: (s: string) => void = console.log): 
   }
   const root = packageRoot();
   const fromSource = isSourceTree(root);
+  const release = RELEASES[opts.tag] ?? {};
+  if (release.WORKER_DELAY_DEFAULT_MS && !fromSource) {
+    console.error(`images: ${opts.tag} changes a default compiled into the bundles: build it from a clone (npm run images -- --tag ${opts.tag})`);
+    return 1;
+  }
   const temp = fromSource ? undefined : mkdtempSync(join(tmpdir(), 'dockercoins-images-'));
   const context = temp ? prepareWorkspace(root, temp) : root;
   try {
-    const release = RELEASES[opts.tag] ?? {};
     const buildArgs = [`VERSION=${opts.tag}`, ...Object.entries(release).map(([k, v]) => `${k}=${v}`)].flatMap((a) => ['--build-arg', a]);
     if (process.env.NODE_IMAGE) buildArgs.push('--build-arg', `NODE_IMAGE=${process.env.NODE_IMAGE}`);
     // From the source, the build stage runs `npm ci`: it needs the registry (and the host's network, where the
     // default bridge has no way out). From the bundles it needs nothing.
     const network = fromSource ? ['--network', 'host'] : [];
     const build = (target: string, tag: string) => run('docker', ['build', ...network, '--target', target, ...buildArgs, '-t', tag, '.'], context, out);
-    if (release.WORKER_DELAY_DEFAULT_MS && !fromSource)
-      throw new ImagesFailed(`${opts.tag} changes a default compiled into the bundles: build it from a clone (npm run images -- --tag ${opts.tag})`);
     build('runtime', BASE);
     if (opts.only === 'base') {
       out(`images: ${BASE} (DOCKERCOINS_VERSION=${opts.tag}); now: docker build -t $REGISTRY/$SERVICE:$TAG ./$SERVICE`);

@@ -102,7 +102,6 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
     await this.rpc?.call('setTargets', targets);
   }
 
-  /** After stop: the thread's final figures (zero when it was cut before it answered). */
   /** This thread's loops' metrics, as prom-client's JSON (for an AggregatorRegistry in this thread). */
   async metrics(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
     return (await this.rpc?.call<MetricObjectWithValues<MetricValue<string>>[]>('metrics')) ?? [];
@@ -114,6 +113,7 @@ export class ThreadComponent implements InstanceHandle, WorkersHandle {
     return this.rpc.call('health');
   }
 
+  /** After stop: the thread's final figures (zero when it was cut before it answered). */
   async totals(): Promise<GroupTotals> {
     if (this.final) return this.final;
     return (await this.rpc?.call<GroupTotals>('totals')) ?? { units: 0, flushed: 0, unflushed: 0 };
