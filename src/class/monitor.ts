@@ -12,6 +12,8 @@ export interface TenantRow {
   /** hashes/s as the tenant's own dashboard shows it; null until it has a window. */
   speed: number | null;
   hashes: number;
+  /** When the tenant's dashboard computed speed and hashes (Unix seconds); null without a snapshot. */
+  at: number | null;
   coins: number;
   workers: number;
   healthy: boolean;
@@ -127,6 +129,7 @@ export class ClassMonitor {
       url: t.url,
       speed: snap?.speed ?? null,
       hashes: snap?.hashes ?? 0,
+      at: snap?.now ?? null,
       coins: snap?.coins ?? 0,
       workers: t.workers,
       healthy: problems.length === 0,
