@@ -7,7 +7,7 @@ import { startClassPage } from '../src/class/serve.js';
 import { loadConfig } from '../src/config.js';
 import { connectEngine, containersLabelled, DEFAULT_DOCKER_HOST } from '../src/engine/docker.js';
 import { LABEL } from '../src/tenants/names.js';
-import { addTenant, imagesFor, listTenants, removeAll, type Scope } from '../src/tenants/provision.js';
+import { addTenants, imagesFor, listTenants, removeAll, type Scope } from '../src/tenants/provision.js';
 import { slope } from '../src/webui/speed.js';
 import { launchChromium, screenshotPath } from '../test/helpers/browser.js';
 import { testImages } from '../test/helpers/images.js';
@@ -81,18 +81,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const names = Array.from({ length: SIZE }, (_, i) => `student-${String(i + 1).padStart(2, '0')}`);
   const timings: number[] = [];
-  // As an instructor's script would: three `tenant add` at a time.
-  const queue = [...names];
-  await Promise.all(
-    [0, 1, 2].map(async () => {
-      for (let n = queue.shift(); n; n = queue.shift()) {
-        const t0 = Date.now();
-        await addTenant(scope, n, { workers: 1, port: 0, publicHost: 'localhost' });
-        timings.push((Date.now() - t0) / 1000);
-        process.stderr.write(`  ${n} added (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-      }
-    }),
-  );
+  // As an instructor would: `dockercoins tenant add student-01 … student-30` (three at a time).
+  let firstFailure: Error | undefined;
+  await addTenants(scope, names, { workers: 1, port: 0, publicHost: 'localhost' }, (n, r, seconds) => {
+    if (r instanceof Error) firstFailure ??= new Error(`${n}: ${r.message}`);
+    timings.push(seconds);
+    process.stderr.write(`  ${n} ${r instanceof Error ? `failed: ${r.message}` : 'added'} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  });
+  if (firstFailure) throw firstFailure;
   const provisionS = (Date.now() - started) / 1000;
   const page = await startClassPage(loadConfig({ LOG_LEVEL: 'warn' }), { classId: CLASS, port: 0, host: '127.0.0.1', dockerHost });
   const tenants = await listTenants(scope);
@@ -106,7 +102,9 @@ async function main(): Promise<void> {
 
   const containers = await containersLabelled(engine, { [LABEL.class]: CLASS });
   const ids = new Set(containers.map((c) => c.Id));
-  const cpu0 = [...ids].reduce((a, id) => a + (cgroup(id)?.cpuNs ?? 0), 0);
+  const cpuOf = () => new Map(containers.map((c) => [c.Id, cgroup(c.Id)?.cpuNs ?? 0]));
+  const before = cpuOf();
+  const cpu0 = [...before.values()].reduce((a, n) => a + n, 0);
   const eng0 = engineProcesses(ids);
   const [all0, own0] = [machine(), process.cpuUsage()];
   const t0 = Date.now();
@@ -125,7 +123,13 @@ async function main(): Promise<void> {
     healthySeen.push(page.monitor.rows.filter((r) => r.healthy).length);
   }
   const seconds = (Date.now() - t0) / 1000;
-  const cpu1 = [...ids].reduce((a, id) => a + (cgroup(id)?.cpuNs ?? 0), 0);
+  const after = cpuOf();
+  const cpu1 = [...after.values()].reduce((a, n) => a + n, 0);
+  const byService: Record<string, number> = {};
+  for (const c of containers) {
+    const service = c.Labels[LABEL.tenant] ? (c.Labels[LABEL.service] ?? '?') : 'redis (shared)';
+    byService[service] = (byService[service] ?? 0) + (after.get(c.Id)! - before.get(c.Id)!) / 1e9;
+  }
   const eng1 = engineProcesses(ids);
   const [all1, own1] = [machine(), process.cpuUsage(own0)];
   const rates = tenants.map((t) => ({ name: t.name, rate: slope(samples.get(t.name)!) ?? 0 }));
@@ -153,6 +157,8 @@ async function main(): Promise<void> {
     windowSeconds: seconds,
     cpuPercentOfOneCore: {
       containers: pct((cpu1 - cpu0) / 1e9),
+      /** The containers by service, summed over the class. */
+      byService: Object.fromEntries(Object.entries(byService).map(([k, v]) => [k, pct(v)])),
       dockerd: pct(eng1.dockerd - eng0.dockerd),
       containerd: pct(eng1.containerd - eng0.containerd),
       shims: pct(eng1.shims - eng0.shims),
@@ -182,7 +188,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result, null, 2));
   console.log(
     `\nclass of ${SIZE}: provisioned in ${provisionS.toFixed(0)} s, all mining after ${readyS.toFixed(0)} s; CPU ${(c.containers + c.dockerd + c.containerd + c.shims).toFixed(1)} % of one core ` +
-      `(containers ${c.containers.toFixed(1)}, dockerd ${c.dockerd.toFixed(1)}, containerd ${c.containerd.toFixed(1)}, shims ${c.shims.toFixed(1)}; ` +
+      `(containers ${c.containers.toFixed(1)} [${Object.entries(c.byService)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')}], dockerd ${c.dockerd.toFixed(1)}, containerd ${c.containerd.toFixed(1)}, shims ${c.shims.toFixed(1)}; ` +
       `beside them docker-proxy ${c.dockerProxies.toFixed(1)}, the class page ${c.classPage.toFixed(1)}; the machine ${c.machine.toFixed(1)} of ${c.cores * 100}); ` +
       `memory ${(result.memoryMiB.max / 1024).toFixed(2)} GiB; rates ${result.rates.min.toFixed(2)}–${result.rates.max.toFixed(2)} (${within}/${SIZE} within 5 % of 3.33)`,
   );

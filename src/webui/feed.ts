@@ -106,7 +106,8 @@ export class Feed {
     const ms = !this.started ? 0 : this.listeners.size > 0 ? TICK_MS : IDLE_TICK_MS;
     if (ms === this.timerMs) return;
     clearInterval(this.timer);
-    this.timer = ms ? setInterval(() => void this.tick(), ms) : undefined;
+    // A tick someone asked for in between (the class page's) makes the timer's unneeded.
+    this.timer = ms ? setInterval(() => void (Date.now() / 1000 - this.latest.now >= (ms - TICK_MS) / 1000 && this.tick()), ms) : undefined;
     this.timerMs = ms;
   }
 
