@@ -347,7 +347,7 @@ export async function addTenant(s: Scope, tenant: string, o: AddOptions): Promis
   // The webui keeps the public host it was created with; `add` of an existing tenant does not move it.
   const publicHost = before.find((c) => serviceOf(c) === 'webui')?.Labels[LABEL.publicHost] ?? o.publicHost;
   await inBatches(specs, 3, (spec) => ensureContainer(s, containerConfig(s, tenant, network, spec, publicHost)));
-  const info = (await listTenants(s)).find((t) => t.name === tenant);
+  const [info] = await listTenants(s, tenant);
   if (!info) throw new Error(`tenant ${tenant} has no containers after add`);
   return { created: before.length === 0, tenant: info };
 }
@@ -372,9 +372,9 @@ export async function addTenants(
   });
 }
 
-/** Every tenant of the class, from the engine's labels. */
-export async function listTenants(s: Pick<Scope, 'engine' | 'classId'>): Promise<TenantInfo[]> {
-  const all = await containersLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: true });
+/** Every tenant of the class (or only `tenant`), from the engine's labels. */
+export async function listTenants(s: Pick<Scope, 'engine' | 'classId'>, tenant?: string): Promise<TenantInfo[]> {
+  const all = await containersLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant ?? true });
   const byTenant = new Map<string, Docker.ContainerInfo[]>();
   for (const c of all) {
     const t = c.Labels[LABEL.tenant]!;
@@ -485,7 +485,7 @@ export async function scaleTenant(s: Scope, tenant: string, n: number): Promise<
       await s.engine.getContainer(c.Id).remove({ force: true });
     }),
   ]);
-  const info = (await listTenants(s)).find((t) => t.name === tenant);
+  const [info] = await listTenants(s, tenant);
   if (!info) throw new Error(`tenant ${tenant} vanished while scaling`);
   return info;
 }
