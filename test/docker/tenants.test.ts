@@ -112,7 +112,7 @@ describe('tenants on the Docker engine (a class of 3)', {
     t.diagnostic(`3 tenants by 2 concurrent commands in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const lines = outs.join('\n').split('\n').filter(Boolean).sort();
     assert.equal(lines.length, 3, outs.join('\n'));
-    lines.forEach((line, i) => assert.match(line, new RegExp(`^added ${[A, B, C][i]} {2}http://class\\.example:\\d+/`)));
+    for (const [i, line] of lines.entries()) assert.match(line, new RegExp(`^added ${[A, B, C][i]} {2}http://class\\.example:\\d+/`));
     assert.equal((await ids('label=dockercoins.role=redis')).length, 1, 'one shared Redis');
     const redis = await inspect(`${CLASS}-redis`);
     const subnets = new Set<string>();
