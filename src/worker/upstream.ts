@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Pool } from 'undici';
-import { context, finish, type Span, SpanKind, type TracerKit, trace, unsampledTraceparent } from '../platform/tracing.js';
+import { finish, parentContext, type Span, SpanKind, type TracerKit, trace, unsampledTraceparent } from '../platform/tracing.js';
 import type { ErrorKind, UpstreamName } from '../telemetry.js';
 
 const DNS_REFRESH_MS = 5000;
@@ -219,7 +219,7 @@ export class Upstream {
     if (unit && !unit.isRecording()) return this.call(target, method, path, body, { traceparent: unsampledTraceparent(unit) });
     const { tracer, inject } = this.tracing;
     // The unit's span is passed, not active (see rootSpan): it is the parent named here.
-    const parent = unit ? trace.setSpan(context.active(), unit) : context.active();
+    const parent = parentContext(unit);
     const span = tracer.startSpan(
       method,
       {
