@@ -12,6 +12,8 @@ export interface TenantRow {
   /** hashes/s as the tenant's own dashboard shows it; null until it has a window. */
   speed: number | null;
   hashes: number;
+  /** When the tenant's dashboard computed speed and hashes (Unix seconds); null without a snapshot. */
+  at: number | null;
   coins: number;
   workers: number;
   healthy: boolean;
@@ -28,6 +30,8 @@ export interface MonitorOptions {
   /** Where this process reaches the published dashboards (127.0.0.1 for a local engine). */
   probeHost: string;
   intervalMs?: number;
+  /** How often the engine is asked which tenants and containers exist (each dashboard is asked every round). */
+  engineEveryMs?: number;
   stuckMs?: number;
   probeTimeoutMs?: number;
 }
@@ -43,6 +47,7 @@ export class ClassMonitor {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private engineError = '';
+  private listed?: { at: number; tenants: TenantInfo[] };
   readonly intervalMs: number;
   readonly stuckMs: number;
 
@@ -70,7 +75,11 @@ export class ClassMonitor {
     this.timer = undefined;
   }
 
-  /** One round: the engine's list, then every dashboard in parallel. A round still running is not started again. */
+  /**
+   * One round: the engine's list (at most every engineEveryMs, sooner while a tenant has a problem: listing a class's
+   * 120 containers costs the engine more than the round's 30 dashboards), then every dashboard in parallel. A round
+   * still running is not started again.
+   */
   tick(): Promise<void> {
     this.ticking ??= this.round().finally(() => {
       this.ticking = undefined;
@@ -80,14 +89,20 @@ export class ClassMonitor {
 
   private async round(): Promise<void> {
     let tenants: TenantInfo[];
-    try {
-      tenants = await listTenants(this.o);
-      this.engineError = '';
-    } catch (err) {
-      this.engineError = (err as Error).message;
-      return;
-    }
     const now = Date.now();
+    const troubled = this.rowsNow.some((r) => !r.healthy);
+    if (this.listed && !troubled && now - this.listed.at < (this.o.engineEveryMs ?? 10_000)) tenants = this.listed.tenants;
+    else {
+      try {
+        tenants = await listTenants(this.o);
+        this.listed = { at: now, tenants };
+        this.engineError = '';
+      } catch (err) {
+        this.engineError = (err as Error).message;
+        this.listed = undefined;
+        return;
+      }
+    }
     this.rowsNow = await Promise.all(tenants.map((t) => this.row(t, now)));
     for (const name of this.progress.keys()) if (!tenants.some((t) => t.name === name)) this.progress.delete(name);
   }
@@ -127,6 +142,7 @@ export class ClassMonitor {
       url: t.url,
       speed: snap?.speed ?? null,
       hashes: snap?.hashes ?? 0,
+      at: snap?.now ?? null,
       coins: snap?.coins ?? 0,
       workers: t.workers,
       healthy: problems.length === 0,

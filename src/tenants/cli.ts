@@ -4,10 +4,11 @@ import { hostname } from 'node:os';
 import { connectEngine, pingEngine } from '../engine/docker.js';
 import { UsageError } from '../usage.js';
 import { checkClassId, checkTenantName, DEFAULT_CLASS } from './names.js';
-import { addExternalTenant, addTenant, imagesFor, listTenants, removeAll, removeTenant, type Scope, scaleTenant } from './provision.js';
+import { addExternalTenant, addTenants, imagesFor, listTenants, removeAll, removeTenant, type Scope, scaleTenant } from './provision.js';
 import { DEFAULT_POOL, parseCidr } from './subnets.js';
 
-export const TENANT_USAGE = `usage: dockercoins tenant add NAME [--workers N] [--port P] [--public-host H] [--subnet-pool CIDR]
+export const TENANT_USAGE = `usage: dockercoins tenant add NAME... [--workers N] [--port P] [--public-host H] [--subnet-pool CIDR]
+         (several names: a class at once, three at a time; --port only with one)
        dockercoins tenant add NAME --compose|--swarm [--public-host H] > NAME.env
          (only its network and Redis user: its services from compose.tenant.yml or stacks/tenant.yml)
        dockercoins tenant list [--json]
@@ -70,8 +71,11 @@ async function run(args: string[], env: Env): Promise<void> {
   const classId = checkClassId(options.get('class') ?? DEFAULT_CLASS);
   const log = (line: string) => console.error(`dockercoins: ${line}`);
   if (verb === 'add') {
-    if (positional.length !== 1) throw new UsageError(`tenant add takes one NAME\n${TENANT_USAGE}`);
-    const name = checkTenantName(positional[0]!);
+    if (positional.length === 0) throw new UsageError(`tenant add takes a NAME\n${TENANT_USAGE}`);
+    const names = positional.map(checkTenantName);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw new UsageError(`tenant add: ${twice} is named twice`);
+    const name = names[0]!;
     const workers = integerOption(options.get('workers'), '--workers', 0, 25, 1);
     const port = integerOption(options.get('port'), '--port', 0, 65_535, 0);
     const pool = options.get('subnet-pool') ?? DEFAULT_POOL;
@@ -84,6 +88,8 @@ async function run(args: string[], env: Env): Promise<void> {
     if (!/^[A-Za-z0-9.:[\]-]+$/.test(publicHost)) throw new UsageError(`--public-host: not a host name: ${JSON.stringify(publicHost)}`);
     const external = options.has('compose') ? 'compose' : options.has('swarm') ? 'swarm' : null;
     if (options.has('compose') && options.has('swarm')) throw new UsageError('--compose or --swarm, not both');
+    if (names.length > 1 && (external || options.has('port')))
+      throw new UsageError(`tenant add: ${external ? `--${external}` : '--port'} takes one NAME (${names.length} given)`);
     if (external && (options.has('workers') || options.has('port')))
       throw new UsageError(`--${external}: workers and port are the ${external === 'compose' ? 'Compose project' : 'stack'}'s (docs/tenants.md)`);
     const s = await scopeFor(classId, env, log);
@@ -97,8 +103,12 @@ async function run(args: string[], env: Env): Promise<void> {
       for (const [k, v] of Object.entries(vars)) console.log(`${k}=${v}`);
       return;
     }
-    const { created, tenant } = await addTenant(s, name, { workers, port, publicHost, subnetPool: pool });
-    console.log(`${created ? 'added' : 'exists:'} ${tenant.name}  ${tenant.url}  workers=${tenant.workers}  ${tenant.state}`);
+    await addTenants(s, names, { workers, port, publicHost, subnetPool: pool }, (n, r) => {
+      if (r instanceof Error) {
+        console.error(`dockercoins: tenant add ${n}: ${r.message}`);
+        process.exitCode = 1;
+      } else console.log(`${r.created ? 'added' : 'exists:'} ${r.tenant.name}  ${r.tenant.url}  workers=${r.tenant.workers}  ${r.tenant.state}`);
+    });
     return;
   }
   if (verb === 'list') {

@@ -114,9 +114,13 @@ async function ensureRedis(s: Scope, network: string): Promise<SharedRedis> {
   return redis;
 }
 
-/** redis-cli inside the Redis container as `default` (the password in the exec's environment, not its arguments). */
-async function redisCli(s: Scope, redis: SharedRedis, args: string[]): Promise<string> {
-  const r = await execIn(s.engine, redis.id, ['redis-cli', '--no-raw', ...args], [`REDISCLI_AUTH=${redis.password}`], 60_000);
+/**
+ * redis-cli inside the Redis container as `default` (the password in the exec's environment, not its arguments);
+ * `thenSave`: ACL SAVE after it in the same exec (an exec is what costs a busy engine, not the command).
+ */
+async function redisCli(s: Scope, redis: SharedRedis, args: string[], o: { thenSave?: boolean } = {}): Promise<string> {
+  const cmd = o.thenSave ? ['sh', '-c', 'redis-cli --no-raw "$@" && redis-cli --no-raw acl save', 'redis-cli', ...args] : ['redis-cli', '--no-raw', ...args];
+  const r = await execIn(s.engine, redis.id, cmd, [`REDISCLI_AUTH=${redis.password}`], 60_000);
   const out = r.stdout.trim();
   if (r.exitCode !== 0 || /^\(error\)|^(ERR|NOPERM|WRONGPASS|NOAUTH)\b/.test(out))
     throw new Error(`redis-cli ${args[0]} ${args[1] ?? ''}: ${out || r.stderr.trim() || `exit ${r.exitCode}`}`);
@@ -296,8 +300,7 @@ async function prepareTenant(
   if (!password) throw new Error(`${network} has no ${LABEL.redisUrl} label: not a network this provisioner made`);
   const redis = await ensureRedis(s, network);
   await attachRedis(s, redis, network);
-  await redisCli(s, redis, ['acl', 'setuser', tenant, ...tenantAclRule(tenant, password)]);
-  await redisCli(s, redis, ['acl', 'save']);
+  await redisCli(s, redis, ['acl', 'setuser', tenant, ...tenantAclRule(tenant, password)], { thenSave: true });
   return { network, redisUrl: tenantRedisUrl(tenant, password) };
 }
 
@@ -344,14 +347,34 @@ export async function addTenant(s: Scope, tenant: string, o: AddOptions): Promis
   // The webui keeps the public host it was created with; `add` of an existing tenant does not move it.
   const publicHost = before.find((c) => serviceOf(c) === 'webui')?.Labels[LABEL.publicHost] ?? o.publicHost;
   await inBatches(specs, 3, (spec) => ensureContainer(s, containerConfig(s, tenant, network, spec, publicHost)));
-  const info = (await listTenants(s)).find((t) => t.name === tenant);
+  const [info] = await listTenants(s, tenant);
   if (!info) throw new Error(`tenant ${tenant} has no containers after add`);
   return { created: before.length === 0, tenant: info };
 }
 
-/** Every tenant of the class, from the engine's labels. */
-export async function listTenants(s: Pick<Scope, 'engine' | 'classId'>): Promise<TenantInfo[]> {
-  const all = await containersLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: true });
+/** Tenants added at a time by addTenants: each starts its containers three at a time already. */
+const ADDS_AT_ONCE = 3;
+
+/**
+ * A class at once (`tenant add student-01 … student-30`): every name added, a few at a time, each reported as it is
+ * done; one that fails does not stop the others (its error is reported in its place).
+ */
+export async function addTenants(
+  s: Scope,
+  tenants: string[],
+  o: AddOptions,
+  done: (tenant: string, r: AddResult | Error, seconds: number) => void,
+): Promise<void> {
+  await inBatches(tenants, ADDS_AT_ONCE, async (tenant) => {
+    const t0 = performance.now();
+    const r = await addTenant(s, tenant, o).catch((err: Error) => err);
+    done(tenant, r, (performance.now() - t0) / 1000);
+  });
+}
+
+/** Every tenant of the class (or only `tenant`), from the engine's labels. */
+export async function listTenants(s: Pick<Scope, 'engine' | 'classId'>, tenant?: string): Promise<TenantInfo[]> {
+  const all = await containersLabelled(s.engine, { [LABEL.class]: s.classId, [LABEL.tenant]: tenant ?? true });
   const byTenant = new Map<string, Docker.ContainerInfo[]>();
   for (const c of all) {
     const t = c.Labels[LABEL.tenant]!;
@@ -396,8 +419,7 @@ export async function removeTenant(s: Scope, tenant: string): Promise<boolean> {
   if (redis) {
     await waitForRedis(s, redis);
     hadUser = (await redisCli(s, redis, ['acl', 'users'])).split('\n').some((line) => line.replace(/^\d+\)\s*/, '').replace(/"/g, '') === tenant);
-    await redisCli(s, redis, ['acl', 'deluser', tenant]);
-    await redisCli(s, redis, ['acl', 'save']);
+    await redisCli(s, redis, ['acl', 'deluser', tenant], { thenSave: true });
     await redisCli(s, redis, ['eval', UNLINK_PREFIX_LUA, '0', tenantKeyPattern(tenant)]);
   }
   for (const n of networks) {
@@ -463,7 +485,7 @@ export async function scaleTenant(s: Scope, tenant: string, n: number): Promise<
       await s.engine.getContainer(c.Id).remove({ force: true });
     }),
   ]);
-  const info = (await listTenants(s)).find((t) => t.name === tenant);
+  const [info] = await listTenants(s, tenant);
   if (!info) throw new Error(`tenant ${tenant} vanished while scaling`);
   return info;
 }

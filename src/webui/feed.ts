@@ -1,5 +1,7 @@
 // The live feed: every tick the webui reads the ledger (totals, recent coins) and the stats board, computes one
-// Snapshot, keeps a history, and pushes it to every browser over Server-Sent Events (GET /events).
+// Snapshot, keeps a history, and pushes it to every browser over Server-Sent Events (GET /events). It ticks twice a
+// second only while someone listens (a dashboard, the lab); otherwise every few seconds, and a snapshot asked for over
+// HTTP is computed then — thirty idle dashboards on one machine should cost next to nothing.
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +13,8 @@ import { slope } from './speed.js';
 import { windowSpeed } from './window.js';
 
 const TICK_MS = 500;
+/** Nobody listening: a tick this often keeps the history (a dashboard opened later draws it) and the speed's window. */
+const IDLE_TICK_MS = 5000;
 const WINDOW_S = 10;
 /** A worker that has not published for this long (they do every second) has stopped. */
 const STALE_MS = 2500;
@@ -48,7 +52,9 @@ export class Feed {
   private readonly perWorker = new Map<string, WorkerStats[]>();
   latest: Snapshot;
   private timer?: NodeJS.Timeout;
-  private ticking = false;
+  private timerMs = 0;
+  private started = false;
+  private ticking?: Promise<Snapshot>;
   private readonly listeners = new Set<(s: Snapshot) => void>();
 
   constructor(
@@ -59,32 +65,58 @@ export class Feed {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), TICK_MS);
+    this.started = true;
+    this.schedule();
     void this.tick();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.started = false;
+    this.schedule();
   }
 
   subscribe(fn: (s: Snapshot) => void): () => void {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.schedule();
+    return () => {
+      this.listeners.delete(fn);
+      this.schedule();
+    };
   }
 
-  async tick(): Promise<Snapshot> {
-    if (this.ticking) return this.latest;
-    this.ticking = true;
-    try {
-      this.latest = await traced(this.options.tracer, 'webui tick', () => this.compute(Date.now() / 1000));
-      this.history.push([this.latest.now, this.latest.speed, this.latest.hashes]);
-      while (this.history.length > 0 && this.history[0]![0] < this.latest.now - HISTORY_S) this.history.shift();
-      for (const fn of this.listeners) fn(this.latest);
-      return this.latest;
-    } finally {
-      this.ticking = false;
-    }
+  /** The last tick is under TICK_MS old. */
+  fresh(): boolean {
+    return Date.now() / 1000 - this.latest.now < TICK_MS / 1000;
+  }
+
+  /** The snapshot, computed now unless the last tick is fresh (for HTTP callers, when nobody listens). */
+  current(): Promise<Snapshot> {
+    return this.fresh() ? Promise.resolve(this.latest) : this.tick();
+  }
+
+  /** One tick; a call while one runs gets that tick's snapshot. */
+  tick(): Promise<Snapshot> {
+    this.ticking ??= this.once().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private schedule(): void {
+    const ms = !this.started ? 0 : this.listeners.size > 0 ? TICK_MS : IDLE_TICK_MS;
+    if (ms === this.timerMs) return;
+    clearInterval(this.timer);
+    // A tick someone asked for in between (the class page's) makes the timer's unneeded.
+    this.timer = ms ? setInterval(() => void (Date.now() / 1000 - this.latest.now >= (ms - TICK_MS) / 1000 && this.tick()), ms) : undefined;
+    this.timerMs = ms;
+  }
+
+  private async once(): Promise<Snapshot> {
+    this.latest = await traced(this.options.tracer, 'webui tick', () => this.compute(Date.now() / 1000));
+    this.history.push([this.latest.now, this.latest.speed, this.latest.hashes]);
+    while (this.history.length > 0 && this.history[0]![0] < this.latest.now - HISTORY_S) this.history.shift();
+    for (const fn of this.listeners) fn(this.latest);
+    return this.latest;
   }
 
   private async compute(now: number): Promise<Snapshot> {
@@ -218,7 +250,7 @@ export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'account
     for (const res of clients) res.end();
   });
 
-  app.get('/api/snapshot', async (_req, reply) => reply.header('cache-control', 'no-store').send(feed.latest));
+  app.get('/api/snapshot', async (_req, reply) => reply.header('cache-control', 'no-store').send(await feed.current()));
   app.get('/api/history', async (_req, reply) => reply.header('cache-control', 'no-store').send(feed.history));
 
   app.get('/events', (req, reply) => {
@@ -237,9 +269,10 @@ export function registerFeed(app: FastifyInstance, ledger: Pick<Ledger, 'account
     const send = eventWriter(res, MAX_UNREAD_BYTES, (unread) => req.log.info(`dashboard not reading (${unread} bytes unsent): closed`));
     res.write('retry: 2000\n\n');
     send('history', feed.history);
-    send('snapshot', feed.latest);
     clients.add(res);
     const unsubscribe = feed.subscribe((s) => send('snapshot', s));
+    if (feed.fresh()) send('snapshot', feed.latest);
+    else void feed.tick();
     const keepAlive = setInterval(() => send('', null), 15_000);
     req.log.debug(`dashboard connected (${clients.size} live)`);
     res.on('close', () => {

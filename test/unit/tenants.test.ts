@@ -120,13 +120,17 @@ describe('a tenant’s Redis ACL user', () => {
 });
 
 describe('tenant command line', () => {
-  it('add --compose / --swarm: not both, and no --workers or --port (the project or stack has those): usage errors before any engine call', async () => {
+  it('add --compose / --swarm: not both, and no --workers or --port (the project or stack has those); several names: no --port, --compose or repeat, each name checked: usage errors before any engine call', async () => {
     // DOCKER_HOST names no engine: a usage check that came after the engine call would fail with EngineUnreachable instead.
     const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
     for (const args of [
       ['add', 'acme', '--compose', '--swarm'],
       ['add', 'acme', '--compose', '--workers', '2'],
       ['add', 'acme', '--swarm', '--port', '9000'],
+      ['add', 'acme', 'bravo', '--port', '9000'],
+      ['add', 'acme', 'bravo', '--compose'],
+      ['add', 'acme', 'acme'],
+      ['add', 'acme', 'default'],
     ])
       await assert.rejects(tenantCommand(args, env), (e: Error) => e instanceof UsageError, args.join(' '));
   });
