@@ -6,7 +6,6 @@ import type { HasherSettings } from '../config.js';
 import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
 import { FifoLimiter } from '../platform/limiter.js';
 import { createRegistry, FastCounter, liveGauge, type Registry } from '../platform/metrics.js';
-import { activeSpan } from '../platform/tracing.js';
 
 interface Hashed {
   hex: string;
@@ -94,7 +93,7 @@ export const hasherRoutes: FastifyPluginAsync<HasherOptions> = async (app, { set
 
   app.post<{ Body: Hashed | undefined }>('/', async (req, reply) => {
     const { hex, size } = req.body ?? EMPTY;
-    activeSpan()?.setAttribute('dockercoins.hasher.bytes', size);
+    req.span?.setAttribute('dockercoins.hasher.bytes', size);
     if (immediate(settings)) {
       hashes.inc();
       bytes.inc(size);

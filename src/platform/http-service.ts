@@ -14,7 +14,7 @@ import { Faults, registerFaultAdmin } from './faults.js';
 import { type Check, registerHealth } from './health.js';
 import { type Logger, logAccess } from './logger.js';
 import { createRegistry, httpMetrics, METRICS_CONTENT_TYPE, type Registry, renderMetrics } from './metrics.js';
-import { type Span, SpanKind, SpanStatusCode, type TracerKit, within } from './tracing.js';
+import { type Span, SpanKind, SpanStatusCode, type TracerKit, within, withParent } from './tracing.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -147,7 +147,7 @@ export async function createHttpService(base: ServiceBase, routes: FastifyPlugin
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, `${req.method} ${truncate(req.url)} failed: ${err.message}`);
+    if (status >= 500) withParent(req.span, () => req.log.error({ err }, `${req.method} ${truncate(req.url)} failed: ${err.message}`));
     const message = base.describeError?.(err) ?? (status >= 500 ? 'internal error' : err.message);
     void reply.code(status).type(TEXT).send(`${base.service}: ${message}\n`);
   });
@@ -289,7 +289,10 @@ function tracedLane(
   };
 }
 
-/** A server span per request, child of the `traceparent` it came with; active for the hooks and handler after it. */
+/**
+ * A server span per request, child of the `traceparent` it came with: `req.span` for the hooks and handler after it,
+ * and made active for them only where the service finds spans that way (kit.implicit: the webui; see tracing.ts).
+ */
 function registerTracing(app: FastifyInstance, kit: TracerKit): void {
   app.addHook('onRequest', (req, _reply, done) => {
     const route = req.routeOptions.url;
@@ -304,7 +307,8 @@ function registerTracing(app: FastifyInstance, kit: TracerKit): void {
       parent,
     );
     req.span = span;
-    within(span, done, parent);
+    if (kit.implicit) within(span, done, parent);
+    else done();
   });
   app.addHook('onResponse', (req, reply, done) => {
     const span = req.span;

@@ -25,6 +25,7 @@ import { exposeTracingCounts, tracingCounts } from './metrics.js';
 import type { TracerKit } from './tracing.js';
 
 let contextManager: AsyncLocalStorageContextManager | undefined;
+let propagatorSet = false;
 const propagator = new W3CTraceContextPropagator();
 
 function sampler(s: TracingSettings): Sampler {
@@ -112,13 +113,18 @@ function unsampledBy(s: TracingSettings): (headers: Record<string, unknown>) => 
   };
 }
 
-export function tracerKit(settings: TracingSettings, service: string, instance: string, version: string): TracerKit {
+/** `implicit`: this service finds spans through the active context, so the thread gets a context manager. */
+export function tracerKit(settings: TracingSettings, service: string, instance: string, version: string, implicit: boolean): TracerKit {
   exposeTracingCounts();
-  if (!contextManager) {
-    // One per thread: lets spans and log lines find the span of the unit, request or tick they happen in.
+  if (!propagatorSet) {
+    propagation.setGlobalPropagator(propagator);
+    propagatorSet = true;
+  }
+  if (implicit && !contextManager) {
+    // One per thread, and only where a service needs one (tracing.ts, IMPLICIT_CONTEXT): lets spans and log lines
+    // find the span of the request or tick they happen in. Without it, context.with() just calls its function.
     contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
-    propagation.setGlobalPropagator(propagator);
   }
   const options = { url: settings.url, headers: settings.headers, timeoutMillis: settings.timeoutMs };
   const exporter = settings.protocol === 'http/json' ? new JsonExporter(options) : new ProtoExporter(options);
@@ -133,6 +139,7 @@ export function tracerKit(settings: TracingSettings, service: string, instance: 
   const provider = new TracerProvider({ resource, sampler: sampler(settings), spanProcessors: [processor] });
   return {
     tracer: provider.getTracer('dockercoins', version),
+    implicit,
     extract: (headers) =>
       propagator.extract(ROOT_CONTEXT, headers, {
         keys: (carrier) => Object.keys(carrier),

@@ -1,7 +1,8 @@
 // Tracing through the OpenTelemetry API only: the spans a service makes (server spans from `traceparent`, client
 // spans that send it, Redis commands) and the trace ids in log lines. The SDK that records and exports them is in
 // tracing-sdk.ts and is loaded only when an endpoint is configured: without one, `Tracer` is undefined everywhere
-// and none of this code runs.
+// and none of this code runs. Spans are passed explicitly (a request's `req.span`, a unit's span, withParent) except
+// in the webui, whose code finds them through the active context (see IMPLICIT_CONTEXT).
 import { type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { TracingSettings } from '../config.js';
 import type { Logger } from './logger.js';
@@ -18,12 +19,26 @@ let passedParent: Span | undefined;
 /** The span active here (a request's, a unit's), if tracing is on and there is one. */
 export const activeSpan = (): Span | undefined => passedParent ?? trace.getActiveSpan();
 
+/** The parent context for a child of `span` when one is passed, or of the active span without one. */
+export function parentContext(span?: Span | null): Context {
+  return span ? trace.setSpan(context.active(), span) : context.active();
+}
+
+/**
+ * The services whose code finds its span through the active context (an AsyncLocalStorage): the webui, whose ticks
+ * and requests read Redis across awaits. Everywhere else nothing is made active and no AsyncLocalStorage is entered
+ * — not even by the batch span processor's export (it runs in `context.with`, a no-op without a context manager). On
+ * Node 20, once a thread has entered one, every promise it makes runs an async hook, sampled unit or not: rng,
+ * hasher and the worker pass their spans instead.
+ */
+const IMPLICIT_CONTEXT: ReadonlySet<string> = new Set(['webui']);
+
 /**
  * Runs fn with `span` as the parent of the spans and log lines fn makes before its first await (a Redis command, a
  * log line), without making it active: nothing crosses an await, and no AsyncLocalStorage is entered. Only a span
  * being recorded is named; without one, just fn().
  */
-export function withParent<T>(span: Span | undefined, fn: () => T): T {
+export function withParent<T>(span: Span | null | undefined, fn: () => T): T {
   if (!span?.isRecording()) return fn();
   const before = passedParent;
   passedParent = span;
@@ -37,6 +52,8 @@ export function withParent<T>(span: Span | undefined, fn: () => T): T {
 /** What a traced service holds: its tracer, W3C trace context both ways, and how to flush before it exits. */
 export interface TracerKit {
   tracer: Tracer;
+  /** Spans are made active for what runs after them (see IMPLICIT_CONTEXT): a request's hooks and handler. */
+  implicit: boolean;
   /** The context an incoming request continues: its `traceparent` (a worker's, an ingress's, a mesh's), or none. */
   extract(headers: Record<string, unknown>): Context;
   /** Adds `traceparent` (and `tracestate`) for the span active in `ctx` to outgoing headers. */
@@ -54,7 +71,7 @@ export interface TracerKit {
 export async function startTracing(settings: TracingSettings, service: string, instance: string, version: string): Promise<TracerKit | undefined> {
   if (!settings.enabled) return undefined;
   const { tracerKit } = await import('./tracing-sdk.js');
-  return tracerKit(settings, service, instance, version);
+  return tracerKit(settings, service, instance, version, IMPLICIT_CONTEXT.has(service));
 }
 
 /** Flushes a service's spans at stop; says so when the collector did not take them by the deadline. */
@@ -103,7 +120,7 @@ export async function redisSpan<T>(tracer: Tracer | undefined, operation: string
       kind: SpanKind.CLIENT,
       attributes: { 'db.system.name': 'redis', 'db.operation.name': operation, 'server.address': server.host, 'server.port': server.port },
     },
-    trace.setSpan(context.active(), parent),
+    parentContext(parent),
   );
   try {
     const result = await fn();
@@ -141,8 +158,7 @@ export async function traced<T>(
 
 /**
  * As traced(), for the work loops' hot path: the span is passed to fn (which passes it on: client calls, withParent)
- * and never made active. On Node 20, once a thread has entered an AsyncLocalStorage every promise it makes runs an
- * async hook — twice the cost of each await, sampled unit or not: the worker's threads never enter one.
+ * and never made active (see IMPLICIT_CONTEXT: the worker's threads never enter an AsyncLocalStorage).
  */
 export async function rootSpan<T>(tracer: Tracer | undefined, name: string, fn: (span?: Span) => Promise<T>): Promise<T> {
   if (!tracer) return fn();

@@ -8,7 +8,7 @@ import type { RngSettings } from '../config.js';
 import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import { Counter, createRegistry, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
-import { activeSpan, type Tracer } from '../platform/tracing.js';
+import { parentContext, type Tracer } from '../platform/tracing.js';
 
 const DIGITS = /^\d+$/;
 
@@ -84,14 +84,15 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     };
     reply?.raw.once('close', onClose);
     const queuedAt = performance.now();
-    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } });
+    const span = reply?.request.span;
+    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } }, parentContext(span));
     let release: (() => void) | undefined;
     try {
       release = await limiter.acquire(abandon.signal);
       const waited = performance.now() - queuedAt;
       metrics.wait.observe(waited / 1000);
       queue?.end();
-      activeSpan()?.setAttribute('dockercoins.rng.queue_wait_ms', Math.round(waited * 10) / 10);
+      span?.setAttribute('dockercoins.rng.queue_wait_ms', Math.round(waited * 10) / 10);
       return await work(abandon.signal);
     } catch (err) {
       queue?.end();
@@ -167,7 +168,7 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
     }
     if (!bytes) return reply.code(499).send();
     metrics.bytes.inc(n);
-    activeSpan()?.setAttribute('dockercoins.rng.bytes', n);
+    req.span?.setAttribute('dockercoins.rng.bytes', n);
     return reply.send(bytes); // a Buffer goes out as application/octet-stream
   });
 };

@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Pool } from 'undici';
-import { context, finish, type Span, SpanKind, type TracerKit, trace, unsampledTraceparent } from '../platform/tracing.js';
+import { finish, parentContext, type Span, SpanKind, type TracerKit, trace, unsampledTraceparent } from '../platform/tracing.js';
 import type { ErrorKind, UpstreamName } from '../telemetry.js';
 
 const DNS_REFRESH_MS = 5000;
@@ -216,10 +216,14 @@ export class Upstream {
 
   private traced(target: Target, method: 'GET' | 'POST', path: string, body: Buffer | undefined, unit?: Span): Promise<Answer> {
     if (!this.tracing) return this.call(target, method, path, body);
-    if (unit && !unit.isRecording()) return this.call(target, method, path, body, { traceparent: unsampledTraceparent(unit) });
+    const headers = this.headers(target, body);
+    if (unit && !unit.isRecording()) {
+      headers.traceparent = unsampledTraceparent(unit);
+      return this.call(target, method, path, body, headers);
+    }
     const { tracer, inject } = this.tracing;
     // The unit's span is passed, not active (see rootSpan): it is the parent named here.
-    const parent = unit ? trace.setSpan(context.active(), unit) : context.active();
+    const parent = parentContext(unit);
     const span = tracer.startSpan(
       method,
       {
@@ -233,7 +237,6 @@ export class Upstream {
       },
       parent,
     );
-    const headers: Record<string, string> = {};
     inject(trace.setSpan(parent, span), headers);
     return this.call(target, method, path, body, headers).then(
       (answer) => {
@@ -248,9 +251,19 @@ export class Upstream {
     );
   }
 
-  private call(target: Target, method: 'GET' | 'POST', path: string, body: Buffer | undefined, extra?: Record<string, string>): Promise<Answer> {
-    const headers: Record<string, string> = body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host };
-    const req = { method, path: target.basePath + path, headers: extra ? { ...headers, ...extra } : headers, body, timeoutMs: this.timeoutMs };
+  /** A call's headers; the trace context is added to this object (a spread of two objects cost ~1 µs a call). */
+  private headers(target: Target, body: Buffer | undefined): Record<string, string> {
+    return body ? { host: target.host, 'content-type': 'application/octet-stream' } : { host: target.host };
+  }
+
+  private call(
+    target: Target,
+    method: 'GET' | 'POST',
+    path: string,
+    body: Buffer | undefined,
+    headers: Record<string, string> = this.headers(target, body),
+  ): Promise<Answer> {
+    const req = { method, path: target.basePath + path, headers, body, timeoutMs: this.timeoutMs };
     return this.transport.send(target.origin, req).then(
       (res) => this.answer(target, res),
       (err: unknown) => {
