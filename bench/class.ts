@@ -104,7 +104,6 @@ async function main(): Promise<void> {
   const ids = new Set(containers.map((c) => c.Id));
   const cpuOf = () => new Map(containers.map((c) => [c.Id, cgroup(c.Id)?.cpuNs ?? 0]));
   const before = cpuOf();
-  const cpu0 = [...before.values()].reduce((a, n) => a + n, 0);
   const eng0 = engineProcesses(ids);
   const [all0, own0] = [machine(), process.cpuUsage()];
   const t0 = Date.now();
@@ -124,7 +123,6 @@ async function main(): Promise<void> {
   }
   const seconds = (Date.now() - t0) / 1000;
   const after = cpuOf();
-  const cpu1 = [...after.values()].reduce((a, n) => a + n, 0);
   const byService: Record<string, number> = {};
   for (const c of containers) {
     const service = c.Labels[LABEL.tenant] ? (c.Labels[LABEL.service] ?? '?') : 'redis (shared)';
@@ -156,7 +154,7 @@ async function main(): Promise<void> {
     allMiningSeconds: readyS,
     windowSeconds: seconds,
     cpuPercentOfOneCore: {
-      containers: pct((cpu1 - cpu0) / 1e9),
+      containers: pct(Object.values(byService).reduce((a, v) => a + v, 0)),
       /** The containers by service, summed over the class. */
       byService: Object.fromEntries(Object.entries(byService).map(([k, v]) => [k, pct(v)])),
       dockerd: pct(eng1.dockerd - eng0.dockerd),

@@ -84,9 +84,14 @@ export class Feed {
     };
   }
 
+  /** Milliseconds since the last tick. */
+  private age(): number {
+    return Date.now() - this.latest.now * 1000;
+  }
+
   /** The last tick is under TICK_MS old. */
   fresh(): boolean {
-    return Date.now() / 1000 - this.latest.now < TICK_MS / 1000;
+    return this.age() < TICK_MS;
   }
 
   /** The snapshot, computed now unless the last tick is fresh (for HTTP callers, when nobody listens). */
@@ -107,7 +112,7 @@ export class Feed {
     if (ms === this.timerMs) return;
     clearInterval(this.timer);
     // A tick someone asked for in between (the class page's) makes the timer's unneeded.
-    this.timer = ms ? setInterval(() => void (Date.now() / 1000 - this.latest.now >= (ms - TICK_MS) / 1000 && this.tick()), ms) : undefined;
+    this.timer = ms ? setInterval(() => void (this.age() >= ms - TICK_MS && this.tick()), ms) : undefined;
     this.timerMs = ms;
   }
 
