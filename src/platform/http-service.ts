@@ -58,9 +58,10 @@ export interface ServiceBase {
 }
 
 /**
- * A service's hottest route in its simplest state (turbo: no delay, no queue), answered straight on node:http. It
- * is tried only while no fault is injected and the service is not stopping; it answers and records through
- * `answered` (the same series and access line as fastify's requests), or returns false to let fastify handle it.
+ * A service's hottest route (rng's GET /<n>, hasher's POST /) answered straight on node:http, with its delay and
+ * queue or without (turbo). It is tried only while no fault is injected and the service is not stopping; it takes
+ * the request (true) and answers and records through `answered` (the same series and access line as fastify's
+ * requests), or returns false to let fastify handle it.
  */
 export type FastLane = (req: IncomingMessage, res: ServerResponse, answered: LaneAnswered) => boolean;
 

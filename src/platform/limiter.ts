@@ -43,6 +43,11 @@ export class FifoLimiter {
     return this.queued;
   }
 
+  /** A new request would be refused (QueueFullError) rather than queued. */
+  get full(): boolean {
+    return this.queueLimit > 0 && this.queued >= this.queueLimit;
+  }
+
   /** Resolves when the caller may go in; it must call the returned release exactly once. */
   acquire(signal?: AbortSignal): Promise<() => void> | (() => void) {
     if (this.limit === 0 || (this.active < this.limit && this.queued === 0)) {

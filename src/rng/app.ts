@@ -2,13 +2,14 @@
 // delay+generate at once; the others wait in FIFO order. That queue is the bottleneck the workshop finds: the banner
 // (GET/HEAD /) waits its turn in it too, as the original's one-at-a-time server did, so `httping` on rng shows it.
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RngSettings } from '../config.js';
 import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import { Counter, createRegistry, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
-import { parentContext, type Tracer } from '../platform/tracing.js';
+import { parentContext, type Span, type Tracer } from '../platform/tracing.js';
 
 const DIGITS = /^\d+$/;
 
@@ -40,8 +41,8 @@ export interface RngOptions {
   metrics: RngMetrics;
   /** For the banner. */
   hostname: string;
-  /** Tracing on: the wait in the queue is a span of its own under the request's. */
-  tracer?: Tracer;
+  /** The queue: the wait in it is a span of its own under the request's, with tracing on. */
+  inTurn: InTurn;
 }
 
 type RngMetrics = ReturnType<typeof rngMetrics>;
@@ -58,34 +59,63 @@ function byteCount(path: string | undefined, max: number): number | null {
   return n <= max ? n : null;
 }
 
-/** Turbo's GET /<n> straight on node:http: no queue, no delay, so nothing for fastify to do but route and reply. */
-function rngFastLane(settings: Readonly<RngSettings>, metrics: RngMetrics): FastLane {
+/**
+ * GET /<n> straight on node:http, for a valid byte count: at once in turbo (no queue, no delay), and through the queue
+ * and the delay otherwise — untraced only (a traced request's queue span is made on fastify's path). At the workshop's
+ * pace fastify's routing, reply and hooks were most of what rng cost per request. A full queue is left to fastify's
+ * route, which answers the 503.
+ */
+function rngFastLane(settings: Readonly<RngSettings>, limiter: FifoLimiter, metrics: RngMetrics, queue: InTurn, traced: boolean): FastLane {
   return (req, res, answered) => {
-    if (req.method !== 'GET' || queued(settings)) return false;
+    if (req.method !== 'GET') return false;
+    const inQueue = queued(settings);
+    if (inQueue && (traced || limiter.full)) return false;
     const n = byteCount(req.url, settings.maxBytes);
     if (n === null) return false;
     const startedAt = performance.now();
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
-    res.end(randomBytes(n));
-    metrics.bytes.inc(n);
-    answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
+    if (!inQueue) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
+      res.end(randomBytes(n));
+      metrics.bytes.inc(n);
+      answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
+      return true;
+    }
+    const depth = limiter.depth;
+    queue(res, null, (signal) => delayed(settings, n, signal)).then(
+      (bytes) => {
+        if (!bytes) {
+          answered(req, '/:n', 499, startedAt);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n, 'x-rng-queue-depth': depth });
+        res.end(bytes);
+        metrics.bytes.inc(n);
+        answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
+      },
+      (err: unknown) => res.destroy(err as Error),
+    );
     return true;
   };
 }
 
-export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, metrics, hostname, tracer }) => {
-  const { maxBytes } = settings;
+/** RNG_DELAY_MS, then n random bytes (the work done inside a slot of the queue). */
+async function delayed(settings: Readonly<RngSettings>, n: number, signal: AbortSignal): Promise<Buffer> {
+  if (settings.delayMs > 0) await sleep(settings.delayMs, undefined, { signal });
+  return randomBytes(n);
+}
 
-  /** `work` once a slot is free, inside it; null when the client left first. */
-  async function inTurn<T>(reply: FastifyReply | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
+/** `work` once a slot of the queue is free, inside it; null when the client (this response's) left first. */
+type InTurn = <T>(res: ServerResponse | undefined, span: Span | null | undefined, work: (signal: AbortSignal) => Promise<T>) => Promise<T | null>;
+
+function inTurnOf(limiter: FifoLimiter, metrics: RngMetrics, tracer: Tracer | undefined): InTurn {
+  return async (res, span, work) => {
     const abandon = new AbortController();
     const onClose = () => {
-      if (!reply?.raw.writableEnded) abandon.abort();
+      if (!res?.writableEnded) abandon.abort();
     };
-    reply?.raw.once('close', onClose);
+    res?.once('close', onClose);
     const queuedAt = performance.now();
-    const span = reply?.request.span;
-    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } }, parentContext(span));
+    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } }, parentContext(span ?? undefined));
     let release: (() => void) | undefined;
     try {
       release = await limiter.acquire(abandon.signal);
@@ -103,23 +133,24 @@ export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings,
       throw err;
     } finally {
       release?.();
-      reply?.raw.off('close', onClose);
+      res?.off('close', onClose);
     }
-  }
+  };
+}
+
+export const rngRoutes: FastifyPluginAsync<RngOptions> = async (app, { settings, limiter, metrics, hostname, inTurn }) => {
+  const { maxBytes } = settings;
 
   /** One unit of rng work through the queue; null when the client left first. */
   function generate(n: number, reply?: FastifyReply): Promise<Buffer | null> | Buffer {
     if (!queued(settings)) return randomBytes(n);
-    return inTurn(reply, async (signal) => {
-      if (settings.delayMs > 0) await sleep(settings.delayMs, undefined, { signal });
-      return randomBytes(n);
-    });
+    return inTurn(reply?.raw, reply?.request.span, (signal) => delayed(settings, n, signal));
   }
 
   /** The banner: no delay of its own, but it waits its turn behind every queued GET /<n> (RNG_CONCURRENCY=0: none). */
   function turn(reply: FastifyReply): Promise<boolean | null> | boolean {
     if (settings.concurrency === 0) return true;
-    return inTurn(reply, async () => true);
+    return inTurn(reply.raw, reply.request.span, async () => true);
   }
 
   /** RNG_QUEUE_LIMIT reached: 503, retry in a second. */
@@ -178,9 +209,10 @@ export async function createRng(base: Omit<ServiceBase, 'service'>, initial: Rng
   const limiter = new FifoLimiter(settings.concurrency, settings.queueLimit);
   const registry = createRegistry('rng', base.replica);
   const metrics = rngMetrics(registry, limiter, settings);
-  const fastLane = rngFastLane(settings, metrics);
+  const inTurn = inTurnOf(limiter, metrics, base.tracing?.tracer);
+  const fastLane = rngFastLane(settings, limiter, metrics, inTurn, base.tracing !== undefined);
   const service = await createHttpService({ ...base, service: 'rng', bodyLimit: 1, registry, fastLane }, async (app) =>
-    app.register(rngRoutes, { settings, limiter, metrics, hostname: base.server.hostname, tracer: base.tracing?.tracer }),
+    app.register(rngRoutes, { settings, limiter, metrics, hostname: base.server.hostname, inTurn }),
   );
   return tunable(service, settings, limiter);
 }

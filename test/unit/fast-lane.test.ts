@@ -1,6 +1,6 @@
-// The turbo fast lanes of rng and hasher answer on node:http exactly as the fastify routes would: same status,
-// headers and body, counted in the same series; anything else (a fault, a queue, a body without a length, a stop)
-// goes through fastify. Real sockets in this process: the lanes sit below fastify's inject().
+// The fast lanes of rng and hasher (turbo, and the workshop's delays and queue) answer on node:http exactly as the
+// fastify routes would: same status, headers and body, counted in the same series; anything else (a fault, a full
+// queue, a traced request in rng's queue, a body without a length, a stop) goes through fastify. Real sockets in this process: the lanes sit below fastify's inject().
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
@@ -112,6 +112,73 @@ describe('fast lanes', () => {
       assert.equal((await call(lane.port, 'GET', '/32')).status, 200);
     } finally {
       await lane.svc.close(0, 300);
+    }
+  });
+
+  it("rng: with the delay and the queue (the workshop's defaults) answers as the fastify route does, in FIFO order", async () => {
+    // 150 ms: the three calls below reach rng well within one delay of each other, even on a busy machine.
+    const env = { RNG_DELAY_MS: '150', RNG_CONCURRENCY: '1', ACCESS_LOG: 'off' };
+    const lane = await rng(env);
+    const slow = await rng({ ...env, FAULT_LATENCY_MS: '1' });
+    try {
+      const [a, b] = [await call(lane.port, 'GET', '/32'), await call(slow.port, 'GET', '/32')];
+      assert.deepEqual({ ...shape(a), depth: a.headers['x-rng-queue-depth'] }, { ...shape(b), depth: b.headers['x-rng-queue-depth'] });
+      assert.deepEqual(
+        { ...shape(a), depth: a.headers['x-rng-queue-depth'] },
+        {
+          status: 200,
+          type: 'application/octet-stream',
+          length: '32',
+          servedBy: 'rng-lane',
+          version: 'string',
+          depth: '0',
+        },
+      );
+      const started = performance.now();
+      const done: string[] = [];
+      await Promise.all([1, 2, 3].map((i) => call(lane.port, 'GET', `/${i}`).then((r) => done.push(String(r.headers['x-rng-queue-depth'])))));
+      // Each says how many were waiting when it came (the first goes straight in); FIFO: answered in that order.
+      assert.deepEqual(done, ['0', '0', '1']);
+      assert.ok(performance.now() - started >= 3 * 150 - 5, 'three delays one after the other');
+      assert.equal(await metricOf(lane.svc.app, 'dockercoins_http_requests_total', 'method="GET",route="/:n",status="200"'), 4);
+      assert.equal(await metricOf(lane.svc.app, 'dockercoins_rng_bytes_total'), 32 + 1 + 2 + 3);
+      assert.equal(await metricOf(lane.svc.app, 'dockercoins_rng_queue_wait_seconds_count'), 4);
+    } finally {
+      await Promise.all([lane.svc.close(0, 300), slow.svc.close(0, 300)]);
+    }
+  });
+
+  it("rng: a full queue is answered by fastify's route (503, retry-after)", async () => {
+    const lane = await rng({ RNG_DELAY_MS: '200', RNG_CONCURRENCY: '1', RNG_QUEUE_LIMIT: '1', ACCESS_LOG: 'off' });
+    try {
+      const inside = call(lane.port, 'GET', '/8');
+      await new Promise((r) => setTimeout(r, 50));
+      const waiting = call(lane.port, 'GET', '/8');
+      await new Promise((r) => setTimeout(r, 50));
+      const refused = await call(lane.port, 'GET', '/8');
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers['retry-after'], '1');
+      assert.match(refused.body.toString(), /RNG_QUEUE_LIMIT is 1/);
+      assert.deepEqual([(await inside).status, (await waiting).status], [200, 200]);
+    } finally {
+      await lane.svc.close(0, 300);
+    }
+  });
+
+  it('hasher: with its delay answers as the fastify route does, after the delay', async () => {
+    const env = { HASHER_DELAY_MS: '30', ACCESS_LOG: 'off' };
+    const lane = await hasher(env);
+    const slow = await hasher({ ...env, FAULT_LATENCY_MS: '1' });
+    try {
+      const bytes = Buffer.from('hello dockercoins');
+      const started = performance.now();
+      const [a, b] = await Promise.all([call(lane.port, 'POST', '/', bytes), call(slow.port, 'POST', '/', bytes)]);
+      assert.ok(performance.now() - started >= 30 - 5, 'after HASHER_DELAY_MS');
+      assert.equal(a.body.toString(), createHash('sha256').update(bytes).digest('hex'));
+      assert.deepEqual(shape(a), { ...shape(b), servedBy: 'hasher-lane' });
+      assert.equal(await metricOf(lane.svc.app, 'dockercoins_hasher_hashes_total'), 1);
+    } finally {
+      await Promise.all([lane.svc.close(0, 300), slow.svc.close(0, 300)]);
     }
   });
 
