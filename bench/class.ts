@@ -47,10 +47,10 @@ function cgroup(id: string): { cpuNs: number; memory: number } | null {
   return null;
 }
 
-/** CPU seconds of dockerd, containerd, the shims of the given containers and the docker-proxy processes, from /proc. */
 /**
- * CPU seconds of the engine's processes, and of the kernel's own threads (no command line: kworker, ksoftirqd, and on
- * some virtual machines kdamond, the kernel's memory-access monitor, which grows with the memory in use).
+ * CPU seconds from /proc of dockerd, containerd, the shims of the given containers and the docker-proxy processes, and
+ * of the kernel's own threads (kworker, ksoftirqd, and on some virtual machines kdamond, the kernel's memory-access
+ * monitor, which grows with the memory in use).
  */
 function engineProcesses(ids: Set<string>): { dockerd: number; containerd: number; shims: number; proxies: number; kernelThreads: number } {
   const out = { dockerd: 0, containerd: 0, shims: 0, proxies: 0, kernelThreads: 0 };

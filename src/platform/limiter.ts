@@ -54,7 +54,7 @@ export class FifoLimiter {
       this.active++;
       return this.releaser();
     }
-    if (this.queueLimit > 0 && this.queued >= this.queueLimit) throw new QueueFullError(this.queueLimit);
+    if (this.full) throw new QueueFullError(this.queueLimit);
     if (signal?.aborted) throw new AbortedError();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {

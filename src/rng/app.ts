@@ -2,11 +2,11 @@
 // delay+generate at once; the others wait in FIFO order. That queue is the bottleneck the workshop finds: the banner
 // (GET/HEAD /) waits its turn in it too, as the original's one-at-a-time server did, so `httping` on rng shows it.
 import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RngSettings } from '../config.js';
-import { createHttpService, type FastLane, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
+import { createHttpService, type FastLane, type LaneAnswered, type ServiceBase, TEXT, type TunableService, tunable } from '../platform/http-service.js';
 import { AbortedError, FifoLimiter, QueueFullError } from '../platform/limiter.js';
 import { Counter, createRegistry, FastCounter, Histogram, LATENCY_BUCKETS, liveGauge, type Registry } from '../platform/metrics.js';
 import { parentContext, type Span, type Tracer } from '../platform/tracing.js';
@@ -74,28 +74,38 @@ function rngFastLane(settings: Readonly<RngSettings>, limiter: FifoLimiter, metr
     if (n === null) return false;
     const startedAt = performance.now();
     if (!inQueue) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
-      res.end(randomBytes(n));
-      metrics.bytes.inc(n);
-      answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
+      answerBytes(req, res, answered, metrics, randomBytes(n), startedAt);
       return true;
     }
     const depth = limiter.depth;
     queue(res, null, (signal) => delayed(settings, n, signal)).then(
-      (bytes) => {
-        if (!bytes) {
-          answered(req, '/:n', 499, startedAt);
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n, 'x-rng-queue-depth': depth });
-        res.end(bytes);
-        metrics.bytes.inc(n);
-        answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
-      },
+      (bytes) => (bytes ? answerBytes(req, res, answered, metrics, bytes, startedAt, depth) : answered(req, '/:n', 499, startedAt)),
       (err: unknown) => res.destroy(err as Error),
     );
     return true;
   };
+}
+
+/** The lane's 200: the bytes, counted and recorded as fastify's route would; `depth` only when the request queued. */
+function answerBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answered: LaneAnswered,
+  metrics: RngMetrics,
+  bytes: Buffer,
+  startedAt: number,
+  depth?: number,
+): void {
+  const n = bytes.length;
+  res.writeHead(
+    200,
+    depth === undefined
+      ? { 'content-type': 'application/octet-stream', 'content-length': n }
+      : { 'content-type': 'application/octet-stream', 'content-length': n, 'x-rng-queue-depth': depth },
+  );
+  res.end(bytes);
+  metrics.bytes.inc(n);
+  answered(req, '/:n', 200, startedAt, { 'dockercoins.rng.bytes': n });
 }
 
 /** RNG_DELAY_MS, then n random bytes (the work done inside a slot of the queue). */
@@ -115,7 +125,7 @@ function inTurnOf(limiter: FifoLimiter, metrics: RngMetrics, tracer: Tracer | un
     };
     res?.once('close', onClose);
     const queuedAt = performance.now();
-    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } }, parentContext(span ?? undefined));
+    const queue = tracer?.startSpan('rng queue', { attributes: { 'dockercoins.rng.queue_depth': limiter.depth } }, parentContext(span));
     let release: (() => void) | undefined;
     try {
       release = await limiter.acquire(abandon.signal);
